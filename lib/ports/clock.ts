@@ -1,0 +1,6 @@
+/** Clock: the only source of "now" in the core, so tests can control time. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

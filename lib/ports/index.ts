@@ -1,0 +1,5 @@
+export * from './storage';
+export * from './reference-cache';
+export * from './clock';
+export * from './logger';
+export * from './metrics';
