@@ -1,0 +1,60 @@
+/**
+ * The CLI entry point. `main(argv, io)` parses, runs one command and returns the exit
+ * code; bin/deltaglider calls it with process.argv and sets process.exitCode. Tests call
+ * it directly with captured streams.
+ */
+import yargs from 'yargs';
+
+import { DeltaGliderError, isDeltaGliderError } from '../errors';
+import { CliContext, CliIO, EXIT_FAILURE, EXIT_USAGE, processIO } from './context';
+import { commands } from './commands';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { version } = require('../../package.json') as { version: string };
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const ctx = new CliContext(io);
+  const parser = yargs()
+    .scriptName('deltaglider')
+    .usage('$0 <command> [options]\n\nStore build artifacts in S3 as binary deltas; get them back byte-exact.')
+    .option('debug', { type: 'boolean', describe: 'Log debug detail to stderr' })
+    .strict()
+    .demandCommand(1, 'Give a command; see --help.')
+    .recommendCommands()
+    .version(version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs calls this for its own validation errors (message) and for errors thrown
+      // by handlers (error). Rethrow so one place below decides the exit code.
+      throw error ?? new DeltaGliderError('ERR_DG_USAGE', message);
+    });
+  for (const factory of commands) parser.command(factory(ctx));
+
+  try {
+    await parser.parseAsync(argv, {}, (_err, _args, output) => {
+      // --help / --version text: yargs hands it here instead of printing to the console.
+      if (output) ctx.out(output);
+    });
+  } catch (err) {
+    report(ctx, err, argv);
+  }
+  return ctx.exitCode;
+}
+
+function report(ctx: CliContext, err: unknown, argv: string[]): void {
+  const usage = isDeltaGliderError(err, 'ERR_DG_USAGE');
+  const message = err instanceof Error ? err.message : String(err);
+  if (usage) {
+    ctx.err(`deltaglider: ${message}`);
+    ctx.err('Run `deltaglider --help` (or `deltaglider <command> --help`) for usage.');
+  } else if (isDeltaGliderError(err)) {
+    ctx.err(`deltaglider: error: ${message} (${err.code})`);
+  } else {
+    ctx.err(`deltaglider: error: ${message}`);
+  }
+  if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.err(err.stack);
+  ctx.fail(usage ? EXIT_USAGE : EXIT_FAILURE);
+}
