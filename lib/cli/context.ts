@@ -35,6 +35,11 @@ export const EXIT_USAGE = 2;
 
 export class CliContext {
   exitCode = EXIT_OK;
+  /**
+   * The raw arguments main() parses. Commands read option ORDER from it where yargs loses it
+   * (--include/--exclude: the last matching filter wins).
+   */
+  argv: readonly string[] = [];
 
   constructor(readonly io: CliIO) {}
 

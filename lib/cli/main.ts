@@ -8,12 +8,14 @@ import yargs from 'yargs';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import { CliContext, CliIO, EXIT_FAILURE, EXIT_USAGE, processIO } from './context';
 import { commands } from './commands';
+import { packageVersion } from '../core/tool-version';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { version } = require('../../package.json') as { version: string };
+// Not require('../../package.json'): from dist/lib/cli that path misses the package root.
+const version = packageVersion();
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const ctx = new CliContext(io);
+  ctx.argv = argv;
   const parser = yargs()
     .scriptName('deltaglider')
     .usage('$0 <command> [options]\n\nStore build artifacts in S3 as binary deltas; get them back byte-exact.')

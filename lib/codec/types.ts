@@ -4,8 +4,11 @@
  */
 import type { Transform } from 'node:stream';
 
-/** A reference is a file path (memory-mapped by the addon) or bytes in memory. */
-export type ReferenceInput = string | Buffer;
+/**
+ * A reference is a file path (memory-mapped by the addon), bytes in memory, or a handle
+ * from `openReference()` shared by many encodes/decodes (its index is built once).
+ */
+export type ReferenceInput = string | Buffer | ReferenceHandle;
 
 export type SecondaryCompression =
   /** LZMA where it pays: sections that would not shrink are stored raw (default). */
@@ -25,6 +28,10 @@ export interface EncodeOptions {
   checksum?: boolean;
   /** Application header, e.g. `target.zip//reference.bin/` (default: none). */
   appHeader?: string;
+  /** LZMA preset 0..9 for secondary compression (default: the encoder's choice). */
+  lzmaPreset?: number;
+  /** Output buffer per native call in bytes, like zlib's chunkSize (default 256 KiB, min 64). */
+  chunkSize?: number;
 }
 
 export interface DecodeOptions {
@@ -34,6 +41,8 @@ export interface DecodeOptions {
   verifyChecksum?: boolean;
   /** When given, the stream fails with ERR_DG_SHA256_MISMATCH at its end if the target differs. */
   expectedSha256?: string;
+  /** Output buffer per native call in bytes, like zlib's chunkSize (default 256 KiB, min 64). */
+  chunkSize?: number;
 }
 
 /** What one encode or decode produced. */
@@ -77,4 +86,35 @@ export interface DeltaInfo {
   targetSize: number;
   usesSource: boolean;
   checksums: boolean;
+}
+
+/**
+ * A reference opened once (file mapped, or Buffer held) for many encodes and decodes.
+ * The encoder's match index is built on first use (or by `buildIndex()`) and kept, so a
+ * service encoding many files against one reference indexes it once. Close it when done;
+ * streams still using it keep it alive until they finish.
+ */
+export interface ReferenceHandle {
+  /** Reference size in bytes. */
+  readonly size: number;
+  readonly closed: boolean;
+  /** Build the encoder's match index now, off the JS thread (otherwise the first encode does). */
+  buildIndex(): Promise<void>;
+  close(): void;
+}
+
+export type EncodeFileOptions = Omit<EncodeOptions, 'reference'>;
+export type DecodeFileOptions = Omit<DecodeOptions, 'reference'>;
+
+/** SHA-256 and size of a file or stream stored as-is. */
+export interface HashResult {
+  sha256: string;
+  size: number;
+}
+
+/** A pass-through Transform hashing what flows by; `digest` is set once it has flushed. */
+export interface HashStream extends Transform {
+  readonly digest: string | undefined;
+  /** Bytes seen so far. */
+  readonly size: number;
 }

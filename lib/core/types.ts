@@ -29,6 +29,11 @@ export interface LogicalObject {
   metadata?: Record<string, string>;
   /** For deltas: the reference key this delta needs. */
   referenceKey?: string;
+  /**
+   * Listings only: false when `size` is merely the stored size, because metadata was not
+   * fetched (`fetchMetadata: false`) or could not be read.
+   */
+  originalSizeKnown?: boolean;
 }
 
 export interface ServicePutOptions {
@@ -59,7 +64,10 @@ export interface ServicePutResult {
   /** storedSize / originalSize (0 for empty files). */
   ratio: number;
   referenceKey?: string;
-  /** Why a candidate was stored directly: 'not-a-candidate' | 'ratio' | 'no-delta' | 'empty'. */
+  /**
+   * Why it was stored directly: 'not-a-candidate' | 'ratio' | 'no-delta' | 'empty' |
+   * 'bad-reference' (the deltaspace's reference has unusable metadata).
+   */
   directReason?: string;
 }
 
@@ -81,6 +89,11 @@ export interface ServiceListOptions {
   delimiter?: string;
   continuationToken?: string;
   maxKeys?: number;
+  /**
+   * HEAD each delta for its original size and SHA-256 (default true). Plain listings carry
+   * no metadata; with false, deltas show their stored size and `originalSizeKnown: false`.
+   */
+  fetchMetadata?: boolean;
 }
 
 export interface ServiceListPage {
@@ -103,6 +116,8 @@ export interface VerifyResult {
   actualSha256: string;
   size: number;
   storedSize: number;
+  /** Why the object does not rebuild, when a codec error (corrupt delta...) made it invalid. */
+  error?: { code: string; message: string };
 }
 
 export interface DeltaServiceApi {
@@ -125,4 +140,6 @@ export interface DeltaServiceApi {
   deleteRecursive(bucket: string, prefix: string, options?: { dryRun?: boolean }): Promise<ServiceDeleteResult>;
   /** Rebuild a logical key and check its SHA-256 against the stored one. */
   verify(bucket: string, key: string): Promise<VerifyResult>;
+  /** Let go of references kept open between uploads (they also close themselves when idle). */
+  close?(): Promise<void>;
 }

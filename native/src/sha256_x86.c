@@ -20,14 +20,14 @@
 
 #define DG_SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
-/* Two rounds with the low half of wk, two with the high half. */
-#define DG_FOUR_ROUNDS(wk)                                      \
-  do {                                                          \
-    abef_next = _mm_sha256rnds2_epu32(cdgh, abef, (wk));        \
-    cdgh = abef;                                                \
-    abef = _mm_sha256rnds2_epu32(cdgh, abef_next,               \
-                                 _mm_shuffle_epi32((wk), 0x0E)); \
-    cdgh = abef_next;                                           \
+/* Two rounds with the low half of W+K, two with the high half. */
+#define DG_FOUR_ROUNDS(wk_expr)                                         \
+  do {                                                                  \
+    const __m128i wk = (wk_expr);                                       \
+    const __m128i abef_next = _mm_sha256rnds2_epu32(cdgh, abef, wk);    \
+    cdgh = abef;                                                        \
+    abef = _mm_sha256rnds2_epu32(cdgh, abef_next, _mm_shuffle_epi32(wk, 0x0E)); \
+    cdgh = abef_next;                                                   \
   } while (0)
 
 /* W[t..t+3] from the previous sixteen words held as w0 = W[t-16..t-13] ... w3 = W[t-4..t-1]:
@@ -52,7 +52,6 @@ DG_SHANI_TARGET static void sha256_blocks_shani(uint32_t state[8], const uint8_t
   __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
   __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
   __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
-  __m128i abef_next;
 
   while (nblocks--) {
     const __m128i abef_saved = abef, cdgh_saved = cdgh;

@@ -3,19 +3,23 @@
  * Tests read the endpoint from DG_TEST_S3_ENDPOINT (workers inherit this process's env)
  * and create their own uniquely named buckets.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-// s3rver ships no types.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const S3rver = require('s3rver');
+import { createInterface } from 'node:readline';
 
 export default async function globalSetup(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'dg-s3rver-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-  const { port } = await server.run();
-  (globalThis as Record<string, unknown>).__DG_S3RVER__ = { server, directory };
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', join(__dirname, 's3rver-process.js'), directory], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve(JSON.parse(line).port));
+    child.once('exit', (code) => reject(new Error(`s3rver exited early (code ${code})`)));
+  });
+  (globalThis as Record<string, unknown>).__DG_S3RVER__ = { child, directory };
   process.env.DG_TEST_S3_ENDPOINT = `http://127.0.0.1:${port}`;
   process.env.DG_TEST_S3_DIRECTORY = directory;
   // s3rver accepts any credentials, but the SDK insists on having some.

@@ -6,7 +6,24 @@
 import type { CommandModule } from 'yargs';
 
 import type { CliContext } from '../context';
+import { cpCommand } from './cp';
+import { deltaCommand } from './delta';
+import { lsCommand } from './ls';
+import { rmCommand } from './rm';
+import { verifyCommand } from './verify';
+import { syncCommand } from './sync';
+import { statsCommand } from './stats';
+import { migrateCommand } from './migrate';
+import { presignCommand } from './presign';
+import { purgeCommand } from './purge';
+import { mbCommand } from './mb';
+import { rbCommand } from './rb';
+import { putBucketAclCommand } from './put-bucket-acl';
+import { getBucketAclCommand } from './get-bucket-acl';
 
 export type CommandFactory = (ctx: CliContext) => CommandModule<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export const commands: CommandFactory[] = [];
+export const commands: CommandFactory[] = [cpCommand, lsCommand, rmCommand, verifyCommand, deltaCommand,
+  syncCommand, statsCommand, migrateCommand, presignCommand, purgeCommand, mbCommand, rbCommand,
+  putBucketAclCommand, getBucketAclCommand,
+];

@@ -1,0 +1,453 @@
+/**
+ * StoragePort on any S3-compatible service, through @aws-sdk/client-s3. Large or unsized
+ * bodies go through @aws-sdk/lib-storage's Upload (multipart, `queueSize` parts in flight),
+ * so memory stays bounded by queueSize x partSize whatever the file size.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+  type BucketLocationConstraint,
+  type CompletedPart,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { DeltaGliderError } from '../errors';
+import type {
+  BucketInfo,
+  CopyOptions,
+  DeleteManyResult,
+  GetResult,
+  ListOptions,
+  ListPage,
+  ObjectHead,
+  PutBody,
+  PutOptions,
+  PutResult,
+  StoragePort,
+} from '../ports/storage';
+import { buildS3ClientConfig, resolveEndpoint, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
+import { mapS3Error } from './s3-errors';
+import { silenceSdkNodeVersionWarning } from './sdk-node-warning';
+
+const MiB = 1024 * 1024;
+/** S3's smallest allowed part (except the last). */
+const MIN_PART_SIZE = 5 * MiB;
+const DELETE_BATCH = 1000;
+
+export interface S3StorageOptions extends S3ConnectionOptions {
+  /** Bodies larger than this (or of unknown size) use multipart upload. Default 64 MiB. */
+  multipartThreshold?: number;
+  /** Multipart part size. Default 16 MiB (at least 5 MiB). */
+  partSize?: number;
+  /** Parts uploaded concurrently. Default 4. */
+  queueSize?: number;
+  /**
+   * Whether the store enforces If-None-Match: * on PUT. True for AWS S3 (since 2024) and
+   * recent MinIO/R2; false for stores that silently ignore it (s3rver, older Ceph).
+   */
+  supportsConditionalPut?: boolean;
+  /** Sources larger than this are copied part by part (UploadPartCopy). Default 5 GiB, S3's CopyObject limit. */
+  multipartCopyThreshold?: number;
+  /** Part size of such copies. Default 512 MiB. */
+  copyPartSize?: number;
+  /** Environment for endpoint/region defaults (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Use this client instead of building one (tests, custom middleware). Not destroyed by close(). */
+  client?: S3Client;
+}
+
+export class S3Storage implements StoragePort {
+  readonly description: string;
+  readonly supportsConditionalPut: boolean;
+  readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly multipartCopyThreshold: number;
+  private readonly copyPartSize: number;
+  private readonly region: string;
+
+  constructor(options: S3StorageOptions = {}) {
+    silenceSdkNodeVersionWarning();
+    const env = options.env ?? process.env;
+    const endpoint = resolveEndpoint(options.endpointUrl, env);
+    this.region = resolveRegion(options.region, env);
+    this.client = options.client ?? new S3Client(buildS3ClientConfig(options, env));
+    this.ownsClient = options.client === undefined;
+    this.description = endpoint ? `s3 (${endpoint})` : `s3 (aws ${this.region})`;
+    this.supportsConditionalPut = options.supportsConditionalPut ?? true;
+    this.multipartThreshold = positive(options.multipartThreshold, 64 * MiB, 'multipartThreshold');
+    this.partSize = Math.max(MIN_PART_SIZE, positive(options.partSize, 16 * MiB, 'partSize'));
+    this.queueSize = positive(options.queueSize, 4, 'queueSize');
+    this.multipartCopyThreshold = positive(options.multipartCopyThreshold, 5 * 1024 * MiB, 'multipartCopyThreshold');
+    this.copyPartSize = Math.max(MIN_PART_SIZE, positive(options.copyPartSize, 512 * MiB, 'copyPartSize'));
+  }
+
+  /** Close idle sockets so a CLI process can exit promptly. */
+  close(): void {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectHead | null> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        lastModified: out.LastModified,
+        etag: out.ETag,
+        contentType: out.ContentType,
+        metadata: lowercaseKeys(out.Metadata),
+      };
+    } catch (err) {
+      const mapped = mapS3Error(err, `HEAD s3://${bucket}/${key}`);
+      // HEAD has no body, so a missing bucket also looks like a plain 404 here.
+      if (mapped.code === 'ERR_DG_NOT_FOUND') return null;
+      throw mapped;
+    }
+  }
+
+  async list(bucket: string, options: ListOptions = {}): Promise<ListPage> {
+    try {
+      const out = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: options.prefix || undefined,
+          Delimiter: options.delimiter || undefined,
+          ContinuationToken: options.continuationToken || undefined,
+          StartAfter: options.startAfter || undefined,
+          MaxKeys: options.maxKeys,
+        }),
+      );
+      return {
+        objects: (out.Contents ?? []).map((o) => ({
+          key: o.Key ?? '',
+          size: o.Size ?? 0,
+          lastModified: o.LastModified,
+          etag: o.ETag,
+        })),
+        commonPrefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter((p) => p !== ''),
+        nextContinuationToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+      };
+    } catch (err) {
+      throw mapS3Error(err, `LIST s3://${bucket}/${options.prefix ?? ''}`);
+    }
+  }
+
+  async get(bucket: string, key: string): Promise<GetResult> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!(out.Body instanceof Readable)) {
+        throw new DeltaGliderError('ERR_DG_STORAGE', `GET s3://${bucket}/${key} returned no readable body`);
+      }
+      return {
+        body: out.Body,
+        head: {
+          key,
+          size: out.ContentLength ?? 0,
+          lastModified: out.LastModified,
+          etag: out.ETag,
+          contentType: out.ContentType,
+          metadata: lowercaseKeys(out.Metadata),
+        },
+      };
+    } catch (err) {
+      throw mapS3Error(err, `GET s3://${bucket}/${key}`);
+    }
+  }
+
+  async put(bucket: string, key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    const params: PutObjectCommandInput = {
+      Bucket: bucket,
+      Key: key,
+      Metadata: options.metadata,
+      ContentType: options.contentType,
+      ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+    };
+    try {
+      return await this.putBody(params, body, options.onProgress);
+    } catch (err) {
+      throw mapS3Error(err, `PUT s3://${bucket}/${key}`);
+    }
+  }
+
+  /**
+   * Small bodies become one PutObject with a Buffer (which the SDK can resend on retry);
+   * big or unsized ones a multipart Upload that reads the source only as parts finish.
+   */
+  private async putBody(params: PutObjectCommandInput, body: PutBody, onProgress?: (n: number) => void): Promise<PutResult> {
+    if ('buffer' in body) {
+      if (body.buffer.length <= this.multipartThreshold) return this.putSingle(params, body.buffer, onProgress);
+      return this.putMultipart({ ...params, Body: body.buffer, ContentLength: body.buffer.length }, onProgress);
+    }
+    if ('file' in body) {
+      const { size } = await statFile(body.file);
+      if (size <= this.multipartThreshold) return this.putSingle(params, await readFile(body.file), onProgress);
+      return this.putMultipart({ ...params, Body: createReadStream(body.file), ContentLength: size }, onProgress);
+    }
+    const stream = toReadable(body.stream);
+    if (body.size !== undefined && body.size <= this.multipartThreshold) {
+      // At most `multipartThreshold` bytes, the same bound as queueSize parts in flight.
+      return this.putSingle(params, await readAll(stream, body.size), onProgress);
+    }
+    return this.putMultipart({ ...params, Body: stream, ContentLength: body.size }, onProgress);
+  }
+
+  private async putSingle(params: PutObjectCommandInput, data: Buffer, onProgress?: (n: number) => void): Promise<PutResult> {
+    onProgress?.(0);
+    const out = await this.client.send(new PutObjectCommand({ ...params, Body: data, ContentLength: data.length }));
+    onProgress?.(data.length);
+    return { etag: out.ETag };
+  }
+
+  private async putMultipart(params: PutObjectCommandInput, onProgress?: (n: number) => void): Promise<PutResult> {
+    const upload = new Upload({
+      client: this.client,
+      params,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      // Abort the multipart upload on failure so no orphaned parts keep costing money.
+      leavePartsOnError: false,
+    });
+    if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));
+    const out = await upload.done();
+    return { etag: (out as { ETag?: string }).ETag };
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      throw mapS3Error(err, `DELETE s3://${bucket}/${key}`);
+    }
+  }
+
+  async deleteMany(bucket: string, keys: string[]): Promise<DeleteManyResult> {
+    const result: DeleteManyResult = { deleted: [], errors: [] };
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      try {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false } }),
+        );
+        for (const d of out.Deleted ?? []) if (d.Key !== undefined) result.deleted.push(d.Key);
+        for (const e of out.Errors ?? []) {
+          result.errors.push({ key: e.Key ?? '', code: e.Code ?? 'Unknown', message: e.Message ?? '' });
+        }
+      } catch (err) {
+        // The whole request failed (e.g. missing bucket): report every key of the batch.
+        const mapped = mapS3Error(err, `DELETE ${batch.length} objects in s3://${bucket}`);
+        if (mapped.code === 'ERR_DG_BUCKET_NOT_FOUND' || mapped.code === 'ERR_DG_ACCESS_DENIED') throw mapped;
+        for (const key of batch) result.errors.push({ key, code: mapped.code, message: mapped.message });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * CopyObject (server side, one request) for sources up to 5 GiB; larger ones are copied
+   * server side part by part with UploadPartCopy, which CopyObject cannot do.
+   */
+  async copy(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options: CopyOptions = {}): Promise<void> {
+    const what = `COPY s3://${srcBucket}/${srcKey} -> s3://${dstBucket}/${dstKey}`;
+    const source = await this.head(srcBucket, srcKey);
+    if (!source) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `${what} failed: no such source object`);
+    const copySource = `${srcBucket}/${encodeKey(srcKey)}`;
+    try {
+      if (source.size > this.multipartCopyThreshold) {
+        await this.multipartCopy(copySource, source.size, dstBucket, dstKey, {
+          // A multipart upload starts with no metadata: carry the source's over explicitly.
+          metadata: options.metadata ?? source.metadata,
+          contentType: options.contentType ?? source.contentType,
+        });
+        return;
+      }
+      const replace = options.metadata !== undefined || options.contentType !== undefined;
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: dstBucket,
+          Key: dstKey,
+          CopySource: copySource,
+          // REPLACE resets every header; keep the source's content type unless told otherwise.
+          ...(replace
+            ? {
+                MetadataDirective: 'REPLACE',
+                Metadata: options.metadata ?? source.metadata,
+                ContentType: options.contentType ?? source.contentType,
+              }
+            : {}),
+        }),
+      );
+    } catch (err) {
+      throw mapS3Error(err, what);
+    }
+  }
+
+  private async multipartCopy(
+    copySource: string,
+    size: number,
+    bucket: string,
+    key: string,
+    options: { metadata?: Record<string, string>; contentType?: string },
+  ): Promise<void> {
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: options.metadata, ContentType: options.contentType }),
+    );
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new DeltaGliderError('ERR_DG_STORAGE', `CreateMultipartUpload for ${bucket}/${key} returned no UploadId`);
+    try {
+      const ranges: { partNumber: number; first: number; last: number }[] = [];
+      for (let first = 0; first < size; first += this.copyPartSize) {
+        ranges.push({ partNumber: ranges.length + 1, first, last: Math.min(size, first + this.copyPartSize) - 1 });
+      }
+      const parts: CompletedPart[] = new Array(ranges.length);
+      let next = 0;
+      // queueSize workers pull ranges from one shared cursor.
+      const worker = async (): Promise<void> => {
+        while (next < ranges.length) {
+          const range = ranges[next++];
+          const out = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: range.partNumber,
+              CopySource: copySource,
+              CopySourceRange: `bytes=${range.first}-${range.last}`,
+            }),
+          );
+          parts[range.partNumber - 1] = { PartNumber: range.partNumber, ETag: out.CopyPartResult?.ETag };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.queueSize, ranges.length) }, worker));
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      );
+    } catch (err) {
+      // Parts of an unfinished upload are billed until aborted.
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+      throw err;
+    }
+  }
+
+  async listBuckets(): Promise<BucketInfo[]> {
+    try {
+      const out = await this.client.send(new ListBucketsCommand({}));
+      return (out.Buckets ?? []).map((b) => ({ name: b.Name ?? '', creationDate: b.CreationDate }));
+    } catch (err) {
+      throw mapS3Error(err, 'LIST BUCKETS');
+    }
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    try {
+      // us-east-1 is the one region that must NOT be given as a location constraint.
+      const configuration =
+        this.region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: this.region as BucketLocationConstraint } } : {};
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket, ...configuration }));
+    } catch (err) {
+      throw mapS3Error(err, `CREATE BUCKET s3://${bucket}`);
+    }
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      throw mapS3Error(err, `DELETE BUCKET s3://${bucket}`);
+    }
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (err) {
+      const mapped = mapS3Error(err, `HEAD BUCKET s3://${bucket}`);
+      if (mapped.code === 'ERR_DG_NOT_FOUND' || mapped.code === 'ERR_DG_BUCKET_NOT_FOUND') return false;
+      throw mapped;
+    }
+  }
+
+  async presignGet(bucket: string, key: string, expiresInSeconds: number, options: { fileName?: string } = {}): Promise<string> {
+    const disposition = options.fileName ? `attachment; filename="${options.fileName.replace(/["\\\r\n]/g, '_')}"` : undefined;
+    try {
+      return await getSignedUrl(
+        this.client,
+        new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }),
+        { expiresIn: expiresInSeconds },
+      );
+    } catch (err) {
+      throw mapS3Error(err, `PRESIGN s3://${bucket}/${key}`);
+    }
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `S3Storage option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function lowercaseKeys(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** CopySource is "bucket/key" with the key URL-encoded, '/' kept. */
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+function toReadable(stream: NodeJS.ReadableStream | Readable): Readable {
+  return stream instanceof Readable ? stream : Readable.from(stream as AsyncIterable<Buffer>);
+}
+
+async function statFile(path: string): Promise<{ size: number }> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    throw new DeltaGliderError('ERR_DG_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Read a stream of declared size into one Buffer, refusing a stream longer than declared. */
+async function readAll(stream: Readable, declared: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    total += buf.length;
+    if (total > declared) {
+      stream.destroy();
+      throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `stream body is longer than its declared size ${declared}`);
+    }
+    chunks.push(buf);
+  }
+  if (total !== declared) {
+    throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `stream body has ${total} bytes, declared size was ${declared}`);
+  }
+  return Buffer.concat(chunks, total);
+}

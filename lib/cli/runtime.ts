@@ -1,0 +1,87 @@
+/**
+ * The global options every storage command takes, and the one place that turns them into a
+ * DeltaService: storage (S3 or a `file:///` directory), reference cache, logger, metrics.
+ * Environment variables fill in what the command line leaves out, as the aws CLI does.
+ */
+import type { Argv } from 'yargs';
+
+import type { DeltaServiceApi } from '../core/types';
+import type { Metrics, StoragePort } from '../ports';
+import type { CliIO } from './context';
+
+export interface GlobalArgs {
+  endpointUrl?: string;
+  region?: string;
+  profile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+  /** false with --no-progress. */
+  progress?: boolean;
+}
+
+/** Adds the global storage options to a command's builder. */
+export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
+  return y
+    .option('endpoint-url', {
+      type: 'string',
+      describe: 'S3 endpoint URL (env AWS_ENDPOINT_URL); file:///path uses a local directory as the store',
+    })
+    .option('region', { type: 'string', describe: 'AWS region (env AWS_REGION)' })
+    .option('profile', { type: 'string', describe: 'Named profile from the AWS config (env AWS_PROFILE)' })
+    .option('json', { type: 'boolean', describe: 'Print machine-readable JSON on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print nothing but errors' })
+    .option('progress', { type: 'boolean', default: true, describe: 'Progress bars on a terminal (--no-progress hides them)' })
+    .group(['endpoint-url', 'region', 'profile', 'json', 'quiet', 'progress', 'debug'], 'Global options:') as Argv<
+    T & GlobalArgs
+  >;
+}
+
+export interface Runtime {
+  service: DeltaServiceApi;
+  storage: StoragePort;
+  /** Flush metrics and the like; call once the command is done. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  maxRatio?: number;
+}
+
+export function resolveStorageConfig(args: GlobalArgs, env: NodeJS.ProcessEnv): { endpointUrl?: string; region?: string; profile?: string } {
+  return {
+    endpointUrl: nonEmpty(args.endpointUrl) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL),
+    region: nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION),
+    profile: nonEmpty(args.profile) ?? nonEmpty(env.AWS_PROFILE),
+  };
+}
+
+export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions = {}): Runtime {
+  // Loaded on first use, not at import: `--help`, usage errors and storage-free commands
+  // then start without the AWS SDK and the native codec.
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const { DeltaService } = require('../core') as typeof import('../core');
+  const { createLogger, createMetrics, createReferenceCache, createStorage } = require('../adapters') as typeof import('../adapters');
+  /* eslint-enable @typescript-eslint/no-var-requires */
+  const level = args.debug ? 'debug' : args.quiet ? 'error' : undefined; // else DG_LOG_LEVEL, else warn
+  const logger = createLogger({ stream: io.stderr, env: io.env, ...(level ? { level } : {}) });
+  const storage = createStorage(resolveStorageConfig(args, io.env), io.env);
+  const metrics: Metrics = createMetrics(io.env, logger);
+  const service = new DeltaService({
+    storage,
+    referenceCache: createReferenceCache(io.env),
+    logger,
+    metrics,
+    env: io.env,
+    ...(options.maxRatio !== undefined ? { maxRatio: options.maxRatio } : {}),
+  });
+  return {
+    service,
+    storage,
+    close: () => metrics.flush(),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

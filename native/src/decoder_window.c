@@ -1,0 +1,394 @@
+/* One VCDIFF window: header parsing, section decompression, instruction execution into
+ * the window buffer, Adler-32 check and SHA-256. Every size and address read from the
+ * delta is checked before it is used; see vcdiff-format.md sections 1.4-1.7 and 2.1-2.2. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder_internal.h"
+#include "dg/adler32.h"
+#include "dg/limits.h"
+
+#define WIN_FMT "window %llu: "
+#define WIN_ARG(dec) (unsigned long long)(dec)->win_index
+
+/* Largest plain section a window of T bytes can use. Every data byte feeds at most one
+ * target byte, so data <= T. An instruction costs at most 2 bytes (code + size varint) per
+ * target byte and an address at most 5 bytes (a 35-bit varint) per COPY, so 5T bounds both
+ * generously. Refusing more bounds memory by the window size instead of by the input. */
+static uint64_t plain_bound(int section, uint32_t target_len) {
+  uint64_t b = section == DG_SEC_DATA ? target_len : 5ull * target_len + 1024;
+  return b < DG_MAX_SECTION_SIZE ? b : DG_MAX_SECTION_SIZE;
+}
+
+/* Stored size bound: a compressed section may exceed its plain size by the LZMA framing
+ * (xz headers, 3 bytes per 64 KiB chunk, the length varint). */
+static uint64_t stored_bound(int section, uint32_t target_len) {
+  uint64_t plain = plain_bound(section, target_len);
+  return plain + plain / 64 + 1024;
+}
+
+/* ---- window header ------------------------------------------------------------------ */
+
+/* Reads one varint; on overflow fails the decoder naming `what`. */
+static dg_parse get_varint(dg_decoder *dec, const uint8_t **p, const uint8_t *end,
+                           unsigned bits, uint64_t *v, const char *what) {
+  int r = vcd_varint_get(p, end, bits, v);
+  if (r > 0) return DG_PARSE_OK;
+  if (r == 0) return DG_PARSE_MORE;
+  dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, WIN_FMT "%s overflows %u bits", WIN_ARG(dec), what,
+              bits);
+  return DG_PARSE_ERR;
+}
+
+#define GET(bits, var, what)                                          \
+  do {                                                                \
+    dg_parse r_ = get_varint(dec, &p, end, (bits), &(var), (what));   \
+    if (r_ != DG_PARSE_OK) return r_;                                 \
+  } while (0)
+
+static dg_parse fail_parse(dg_decoder *dec, dg_status st) {
+  (void)dec;
+  (void)st;
+  return DG_PARSE_ERR;
+}
+
+/* The reference span a VCD_SOURCE window names must lie inside the given reference. */
+static dg_parse check_source_segment(dg_decoder *dec, const dg_window_hdr *w) {
+  if (!dec->source)
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_SOURCE_MISMATCH, WIN_FMT
+                                       "delta was made against a reference; none given",
+                                       WIN_ARG(dec)));
+  if (w->seg_pos > dec->source_len || w->seg_len > dec->source_len - w->seg_pos)
+    return fail_parse(
+        dec, dg_dec_fail(dec, DG_ERR_SOURCE_MISMATCH,
+                         WIN_FMT "delta needs reference bytes [%llu, %llu) but the reference "
+                                 "has %llu bytes",
+                         WIN_ARG(dec), (unsigned long long)w->seg_pos,
+                         (unsigned long long)(w->seg_pos + w->seg_len),
+                         (unsigned long long)dec->source_len));
+  return DG_PARSE_OK;
+}
+
+dg_parse dg_dec_parse_window_header(dg_decoder *dec, const uint8_t *buf, size_t len,
+                                    size_t *used) {
+  const uint8_t *p = buf, *end = buf + len;
+  dg_window_hdr w;
+  memset(&w, 0, sizeof w);
+  uint64_t v, enc_len;
+
+  if (p == end) return DG_PARSE_MORE;
+  w.win_ind = *p++;
+  if (w.win_ind & ~(VCD_WIN_SOURCE | VCD_WIN_TARGET | VCD_WIN_ADLER32))
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                                       WIN_FMT "window indicator 0x%02x has reserved bits set",
+                                       WIN_ARG(dec), w.win_ind));
+  if ((w.win_ind & VCD_WIN_SOURCE) && (w.win_ind & VCD_WIN_TARGET))
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                                       WIN_FMT "both VCD_SOURCE and VCD_TARGET are set",
+                                       WIN_ARG(dec)));
+  if (w.win_ind & VCD_WIN_TARGET)
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_UNSUPPORTED,
+                                       WIN_FMT "VCD_TARGET windows are not supported "
+                                               "(xdelta3 refuses them too)",
+                                       WIN_ARG(dec)));
+  if (w.win_ind & VCD_WIN_SOURCE) {
+    GET(32, w.seg_len, "source segment length");
+    GET(64, w.seg_pos, "source segment position");
+  }
+  GET(32, enc_len, "delta encoding length");
+  const uint8_t *counted_from = p;
+  GET(32, v, "target window length");
+  if (v > DG_MAX_WINDOW_SIZE)
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_LIMIT,
+                                       WIN_FMT "target window of %llu bytes exceeds the %u "
+                                               "byte limit",
+                                       WIN_ARG(dec), (unsigned long long)v,
+                                       DG_MAX_WINDOW_SIZE));
+  w.target_len = (uint32_t)v;
+  if (p == end) return DG_PARSE_MORE;
+  w.delta_ind = *p++;
+  if (w.delta_ind & ~(VCD_DATACOMP | VCD_INSTCOMP | VCD_ADDRCOMP))
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                                       WIN_FMT "delta indicator 0x%02x has reserved bits set",
+                                       WIN_ARG(dec), w.delta_ind));
+  if (w.delta_ind && !dec->secondary_id)
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                                       WIN_FMT "sections marked compressed but the header "
+                                               "declares no secondary compressor",
+                                       WIN_ARG(dec)));
+  static const char *const names[3] = {"data section length", "instructions section length",
+                                       "addresses section length"};
+  uint64_t body = 0;
+  for (int i = 0; i < 3; i++) {
+    GET(32, v, names[i]);
+    uint64_t bound = (w.delta_ind & (1u << i)) ? stored_bound(i, w.target_len)
+                                               : plain_bound(i, w.target_len);
+    if (v > bound)
+      return fail_parse(dec, dg_dec_fail(dec, DG_ERR_LIMIT,
+                                         WIN_FMT "%s %llu is too large for a %u byte window",
+                                         WIN_ARG(dec), names[i], (unsigned long long)v,
+                                         w.target_len));
+    w.sec_len[i] = (uint32_t)v;
+    body += v;
+  }
+  if (w.win_ind & VCD_WIN_ADLER32) {
+    if (end - p < 4) return DG_PARSE_MORE;
+    w.adler = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    p += 4;
+  }
+  uint64_t expect = (uint64_t)(p - counted_from) + body;
+  if (enc_len != expect)
+    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                                       WIN_FMT "delta encoding length %llu does not match its "
+                                               "contents (%llu)",
+                                       WIN_ARG(dec), (unsigned long long)enc_len,
+                                       (unsigned long long)expect));
+  if ((w.win_ind & VCD_WIN_SOURCE) && check_source_segment(dec, &w) != DG_PARSE_OK)
+    return DG_PARSE_ERR;
+  dec->win = w;
+  dec->body_len = body;
+  *used = (size_t)(p - buf);
+  return DG_PARSE_OK;
+}
+
+/* ---- sections ------------------------------------------------------------------------ */
+
+static int reserve(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return 1;
+  uint8_t *p = realloc(*buf, need);
+  if (!p) return 0;
+  *buf = p;
+  *cap = need;
+  return 1;
+}
+
+/* Resolves section i to plain bytes: raw as stored, or LZMA-decoded into sec_buf[i]. */
+static dg_status open_section(dg_decoder *dec, int i, const uint8_t *stored,
+                              const uint8_t **plain, size_t *plain_len) {
+  static const char *const names[3] = {"data", "instructions", "addresses"};
+  size_t len = dec->win.sec_len[i];
+  if (!(dec->win.delta_ind & (1u << i))) {
+    *plain = stored;
+    *plain_len = len;
+    return DG_OK;
+  }
+  const uint8_t *p = stored, *end = stored + len;
+  uint64_t ulen;
+  int r = vcd_varint_get(&p, end, 32, &ulen);
+  if (r <= 0 || ulen == 0)
+    return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                       WIN_FMT "compressed %s section has a bad uncompressed length",
+                       WIN_ARG(dec), names[i]);
+  if (ulen > plain_bound(i, dec->win.target_len))
+    return dg_dec_fail(dec, DG_ERR_LIMIT,
+                       WIN_FMT "compressed %s section claims %llu bytes, too many for a %u byte "
+                               "window",
+                       WIN_ARG(dec), names[i], (unsigned long long)ulen, dec->win.target_len);
+  if (!dec->lz[i] && !(dec->lz[i] = dg_lzma_dec_new()))
+    return dg_dec_fail(dec, DG_ERR_NOMEM, "out of memory creating an LZMA decoder");
+  if (!reserve(&dec->sec_buf[i], &dec->sec_cap[i], (size_t)ulen))
+    return dg_dec_fail(dec, DG_ERR_NOMEM, WIN_FMT "out of memory for the %s section",
+                       WIN_ARG(dec), names[i]);
+  char why[160];
+  dg_status st = dg_lzma_dec_section(dec->lz[i], p, (size_t)(end - p), dec->sec_buf[i],
+                                     (size_t)ulen, why, sizeof why);
+  if (st != DG_OK)
+    return dg_dec_fail(dec, st, WIN_FMT "%s section: %s", WIN_ARG(dec), names[i], why);
+  *plain = dec->sec_buf[i];
+  *plain_len = (size_t)ulen;
+  return DG_OK;
+}
+
+/* ---- instruction execution ----------------------------------------------------------- */
+
+typedef struct {
+  const uint8_t *data, *data_end;
+  const uint8_t *inst, *inst_end;
+  const uint8_t *addr, *addr_end;
+  const uint8_t *src; /* source segment (S bytes) */
+  uint64_t S;
+  uint8_t *out; /* target window (T bytes) */
+  size_t T;
+} win_exec;
+
+/* Copies n bytes from w[from] to w[to] where from < to and the ranges may overlap: the
+ * result repeats the period (to - from) pattern, built in doubling memcpy chunks. */
+static void copy_overlapping(uint8_t *w, size_t from, size_t to, size_t n) {
+  size_t d = to - from;
+  if (d >= n) {
+    memcpy(w + to, w + from, n);
+    return;
+  }
+  uint8_t *dst = w + to;
+  if (d == 1) {
+    memset(dst, w[from], n);
+    return;
+  }
+  memcpy(dst, w + from, d);
+  size_t done = d;
+  while (done < n) {
+    size_t chunk = done < n - done ? done : n - done;
+    memcpy(dst + done, dst, chunk);
+    done += chunk;
+  }
+}
+
+/* Decodes one COPY address (RFC 3284 5.3) for `mode` at address-space position `here`. */
+static dg_status decode_address(dg_decoder *dec, win_exec *x, unsigned mode, uint64_t here,
+                                uint64_t *addr) {
+  uint64_t v, a;
+  if (mode >= VCD_MODE_SAME0) {
+    if (x->addr == x->addr_end) goto short_addr;
+    a = dec->cache.same[(mode - VCD_MODE_SAME0) * 256 + *x->addr++];
+  } else {
+    int r = vcd_varint_get(&x->addr, x->addr_end, 64, &v);
+    if (r == 0) goto short_addr;
+    if (r < 0) goto bad;
+    if (mode == VCD_MODE_SELF) {
+      a = v;
+    } else if (mode == VCD_MODE_HERE) {
+      if (v > here) goto bad;
+      a = here - v;
+    } else {
+      uint64_t base = dec->cache.near[mode - VCD_MODE_NEAR0];
+      if (v >= UINT64_MAX - base) goto bad;
+      a = base + v;
+    }
+  }
+  vcd_cache_update(&dec->cache, a);
+  if (a >= here) goto bad;
+  *addr = a;
+  return DG_OK;
+short_addr:
+  return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, WIN_FMT "addresses section is too short",
+                     WIN_ARG(dec));
+bad:
+  return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                     WIN_FMT "COPY address is out of range at target offset %llu",
+                     WIN_ARG(dec), (unsigned long long)(here - x->S));
+}
+
+/* Executes one instruction half; *t is the number of target bytes produced so far. */
+static dg_status exec_half(dg_decoder *dec, win_exec *x, unsigned type, uint64_t size,
+                           unsigned mode, size_t *t) {
+  size_t pos = *t;
+  if (size > x->T - pos)
+    return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                       WIN_FMT "instructions produce more than the %zu byte target window",
+                       WIN_ARG(dec), x->T);
+  switch (type) {
+    case VCD_ADD:
+      if (size > (size_t)(x->data_end - x->data))
+        return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, WIN_FMT "data section is too short",
+                           WIN_ARG(dec));
+      memcpy(x->out + pos, x->data, (size_t)size);
+      x->data += size;
+      break;
+    case VCD_RUN:
+      if (x->data == x->data_end)
+        return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, WIN_FMT "data section is too short",
+                           WIN_ARG(dec));
+      memset(x->out + pos, *x->data++, (size_t)size);
+      break;
+    case VCD_COPY: {
+      uint64_t here = x->S + pos, a = 0;
+      dg_status st = decode_address(dec, x, mode, here, &a);
+      if (st != DG_OK) return st;
+      if (a < x->S) {
+        if (size > x->S - a)
+          return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                             WIN_FMT "COPY at target offset %zu runs past the source segment",
+                             WIN_ARG(dec), pos);
+        memcpy(x->out + pos, x->src + a, (size_t)size);
+      } else {
+        copy_overlapping(x->out, (size_t)(a - x->S), pos, (size_t)size);
+      }
+      break;
+    }
+    default:
+      return dg_dec_fail(dec, DG_ERR_INTERNAL, "bad instruction type");
+  }
+  *t = pos + (size_t)size;
+  return DG_OK;
+}
+
+static dg_status execute(dg_decoder *dec, win_exec *x) {
+  const vcd_code *table = dec->table;
+  size_t t = 0;
+  vcd_cache_reset(&dec->cache);
+  while (x->inst < x->inst_end) {
+    const vcd_code *c = &table[*x->inst++];
+    for (int half = 0; half < 2; half++) {
+      unsigned type = half ? c->type2 : c->type1;
+      if (type == VCD_NOOP) continue;
+      uint64_t size = half ? c->size2 : c->size1;
+      if (size == 0) {
+        int r = vcd_varint_get(&x->inst, x->inst_end, 32, &size);
+        if (r <= 0)
+          return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                             WIN_FMT "instruction size is %s", WIN_ARG(dec),
+                             r == 0 ? "missing (instructions section too short)" : "too large");
+      }
+      dg_status st = exec_half(dec, x, type, size, half ? c->mode2 : c->mode1, &t);
+      if (st != DG_OK) return st;
+    }
+  }
+  if (t != x->T)
+    return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                       WIN_FMT "instructions produce %zu bytes, the window declares %zu",
+                       WIN_ARG(dec), t, x->T);
+  if (x->data != x->data_end || x->addr != x->addr_end)
+    return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
+                       WIN_FMT "%s section has unused bytes", WIN_ARG(dec),
+                       x->data != x->data_end ? "data" : "addresses");
+  return DG_OK;
+}
+
+/* Adler-32 and SHA-256 over the window in blocks, so each block is hashed twice while it
+ * is still in cache. */
+static dg_status hash_window(dg_decoder *dec) {
+  const uint8_t *w = dec->wbuf;
+  size_t T = dec->win.target_len;
+  int check = dec->verify_checksum && (dec->win.win_ind & VCD_WIN_ADLER32);
+  uint32_t adler = 1;
+  const size_t block = 64 * 1024;
+  for (size_t off = 0; off < T; off += block) {
+    size_t n = T - off < block ? T - off : block;
+    if (check) adler = dg_adler32(adler, w + off, n);
+    dg_sha256_update(&dec->sha, w + off, n);
+  }
+  if (check && adler != dec->win.adler)
+    return dg_dec_fail(dec, DG_ERR_CHECKSUM,
+                       WIN_FMT "target window checksum mismatch (Adler-32 %08x, expected %08x)",
+                       WIN_ARG(dec), adler, dec->win.adler);
+  return DG_OK;
+}
+
+dg_status dg_dec_run_window(dg_decoder *dec, const uint8_t *body) {
+  const dg_window_hdr *w = &dec->win;
+  win_exec x;
+  const uint8_t *plain[3];
+  size_t plain_len[3];
+  const uint8_t *stored = body;
+  for (int i = 0; i < 3; i++) {
+    dg_status st = open_section(dec, i, stored, &plain[i], &plain_len[i]);
+    if (st != DG_OK) return st;
+    stored += w->sec_len[i];
+  }
+  if (!reserve(&dec->wbuf, &dec->wbuf_cap, w->target_len ? w->target_len : 1))
+    return dg_dec_fail(dec, DG_ERR_NOMEM, WIN_FMT "out of memory for a %u byte window",
+                       WIN_ARG(dec), w->target_len);
+  x.data = plain[DG_SEC_DATA];
+  x.data_end = x.data + plain_len[DG_SEC_DATA];
+  x.inst = plain[DG_SEC_INST];
+  x.inst_end = x.inst + plain_len[DG_SEC_INST];
+  x.addr = plain[DG_SEC_ADDR];
+  x.addr_end = x.addr + plain_len[DG_SEC_ADDR];
+  x.S = (w->win_ind & VCD_WIN_SOURCE) ? w->seg_len : 0;
+  x.src = x.S ? dec->source + w->seg_pos : NULL;
+  x.out = dec->wbuf;
+  x.T = w->target_len;
+  dg_status st = execute(dec, &x);
+  if (st != DG_OK) return st;
+  return hash_window(dec);
+}

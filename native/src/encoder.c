@@ -1,0 +1,312 @@
+/* Streaming VCDIFF encoder: buffers target bytes into windows, encodes each full window
+ * (match -> sections -> optional secondary LZMA -> window header) into an output buffer
+ * that later calls drain. See dg/encoder.h for the contract. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dg/adler32.h"
+#include "dg/limits.h"
+#include "dg/sha256.h"
+#include "encoder_internal.h"
+#include "lzma_enc.h"
+#include "vcdiff.h"
+
+#define DEFAULT_LZMA_PRESET 1
+/* Below this size a sync-flushed LZMA section rarely beats the raw bytes (the flush alone
+ * costs ~10 bytes); AUTO leaves such sections raw. xdelta3's own threshold is 10. */
+#define AUTO_MIN_COMPRESS 48
+#define AUTO_TRIAL_MIN (256 * 1024)
+#define AUTO_MAX_RATIO 0.90
+
+enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
+
+struct dg_encoder {
+  dg_encoder_options opts;
+  dg_index *own_index; /* empty index used when the caller gave none */
+  uint8_t *win;
+  size_t win_len;
+  uint64_t total_in, total_out;
+  unsigned windows;   /* windows written so far */
+  int header_done, done;
+  dg_sha256_ctx sha;
+  uint8_t digest[32];
+  dg_matcher matcher;
+  dg_ops ops;
+  dg_sections sec;
+  dg_buf packed[SEC_COUNT]; /* compressed sections of the current window */
+  dg_lzma_enc *lzma[SEC_COUNT];
+  dg_buf out;
+  size_t out_pos;
+  dg_status failed;
+  char error[160];
+};
+
+void dg_encoder_options_init(dg_encoder_options *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->window_size = DG_DEFAULT_WINDOW_SIZE;
+  opts->secondary = DG_SECONDARY_AUTO;
+  opts->lzma_preset = DEFAULT_LZMA_PRESET;
+  opts->checksum = 1;
+}
+
+static const char *check_options(const dg_encoder_options *o) {
+  if (o->window_size < DG_MIN_WINDOW_SIZE || o->window_size > DG_MAX_WINDOW_SIZE)
+    return "window_size must be between 16 KiB and 16 MiB";
+  if (o->secondary != DG_SECONDARY_NONE && o->secondary != DG_SECONDARY_LZMA &&
+      o->secondary != DG_SECONDARY_AUTO)
+    return "unknown secondary compression mode";
+  if (o->lzma_preset < 0 || o->lzma_preset > 9) return "lzma_preset must be 0..9";
+  if (o->app_header_len > DG_MAX_APP_HEADER) return "application header too long";
+  if (o->app_header_len && !o->app_header) return "application header bytes missing";
+  return NULL;
+}
+
+dg_encoder *dg_encoder_new(const dg_index *idx, const dg_encoder_options *opts,
+                           dg_status *status) {
+  dg_encoder_options defaults;
+  if (!opts) {
+    dg_encoder_options_init(&defaults);
+    opts = &defaults;
+  }
+  if (status) *status = DG_OK;
+  if (check_options(opts)) {
+    if (status) *status = DG_ERR_INVALID_ARGUMENT;
+    return NULL;
+  }
+  dg_encoder *enc = calloc(1, sizeof *enc);
+  if (!enc) goto nomem;
+  enc->opts = *opts;
+  if (!idx) {
+    enc->own_index = dg_index_new(NULL, 0, NULL);
+    if (!enc->own_index) goto nomem;
+    idx = enc->own_index;
+  }
+  enc->win = malloc(opts->window_size);
+  if (!enc->win || !dg_matcher_init(&enc->matcher, idx, opts->window_size)) goto nomem;
+  dg_sha256_init(&enc->sha);
+  enc->failed = DG_OK;
+  return enc;
+nomem:
+  dg_encoder_free(enc);
+  if (status) *status = DG_ERR_NOMEM;
+  return NULL;
+}
+
+void dg_encoder_free(dg_encoder *enc) {
+  if (!enc) return;
+  dg_index_free(enc->own_index);
+  free(enc->win);
+  dg_matcher_free(&enc->matcher);
+  free(enc->ops.v);
+  dg_buf_free(&enc->sec.data);
+  dg_buf_free(&enc->sec.inst);
+  dg_buf_free(&enc->sec.addr);
+  for (int i = 0; i < SEC_COUNT; i++) {
+    dg_buf_free(&enc->packed[i]);
+    dg_lzma_enc_free(enc->lzma[i]);
+  }
+  dg_buf_free(&enc->out);
+  free(enc);
+}
+
+static dg_status fail(dg_encoder *enc, dg_status s, const char *msg) {
+  enc->failed = s;
+  snprintf(enc->error, sizeof enc->error, "%s", msg);
+  return s;
+}
+
+static int write_file_header(dg_encoder *enc) {
+  const dg_encoder_options *o = &enc->opts;
+  if (!dg_buf_reserve(&enc->out, 16 + o->app_header_len)) return 0;
+  uint8_t *p = enc->out.p + enc->out.n;
+  *p++ = VCD_MAGIC0;
+  *p++ = VCD_MAGIC1;
+  *p++ = VCD_MAGIC2;
+  *p++ = VCD_VERSION;
+  uint8_t ind = 0;
+  if (o->secondary != DG_SECONDARY_NONE) ind |= VCD_HDR_SECONDARY;
+  if (o->app_header) ind |= VCD_HDR_APPHEADER;
+  *p++ = ind;
+  if (ind & VCD_HDR_SECONDARY) *p++ = VCD_SEC_LZMA;
+  if (ind & VCD_HDR_APPHEADER) {
+    p += vcd_varint_put(p, o->app_header_len);
+    memcpy(p, o->app_header, o->app_header_len);
+    p += o->app_header_len;
+  }
+  enc->out.n = (size_t)(p - enc->out.p);
+  return 1;
+}
+
+/* Whether section k of this window gets LZMA (decided before any compression: a stream
+ * cannot take back bytes once fed). */
+static int wants_lzma(const dg_encoder *enc, const dg_buf *raw) {
+  dg_secondary mode = enc->opts.secondary;
+  if (mode == DG_SECONDARY_NONE || raw->n < VCD_MIN_COMPRESS) return 0;
+  if (mode == DG_SECONDARY_LZMA) return 1;
+  if (raw->n < AUTO_MIN_COMPRESS || !dg_lzma_worth_trying(raw->p, raw->n)) return 0;
+  /* Big sections cost real time to compress: only when a trial says it pays. */
+  return raw->n < AUTO_TRIAL_MIN || dg_lzma_trial_ratio(raw->p, raw->n) < AUTO_MAX_RATIO;
+}
+
+typedef struct {
+  dg_encoder *enc;
+  int k;
+  const dg_buf *raw;
+  int ok;
+} pack_job;
+
+static void *pack_section(void *arg) {
+  pack_job *j = arg;
+  dg_encoder *enc = j->enc;
+  j->ok = 0;
+  if (!enc->lzma[j->k]) {
+    enc->lzma[j->k] = dg_lzma_enc_new(enc->opts.lzma_preset, 0);
+    if (!enc->lzma[j->k]) return NULL;
+  }
+  enc->packed[j->k].n = 0;
+  j->ok = dg_lzma_enc_section(enc->lzma[j->k], j->raw->p, j->raw->n, &enc->packed[j->k]);
+  return NULL;
+}
+
+/* LZMA is the slow part of encoding: the data section (the biggest) is compressed on a
+ * second thread while this one does the instructions and addresses. The three streams
+ * are independent, so this changes no output byte. Returns 0 on failure. */
+static int pack_sections(dg_encoder *enc, const dg_buf *raw[], int want[]) {
+  pack_job jobs[SEC_COUNT];
+  pthread_t worker;
+  int threaded = 0;
+  for (int k = 0; k < SEC_COUNT; k++) jobs[k] = (pack_job){enc, k, raw[k], 1};
+  if (want[SEC_DATA] && (want[SEC_INST] || want[SEC_ADDR]) &&
+      pthread_create(&worker, NULL, pack_section, &jobs[SEC_DATA]) == 0)
+    threaded = 1;
+  for (int k = 0; k < SEC_COUNT; k++)
+    if (want[k] && !(threaded && k == SEC_DATA)) pack_section(&jobs[k]);
+  if (threaded) pthread_join(worker, NULL);
+  for (int k = 0; k < SEC_COUNT; k++)
+    if (want[k] && !jobs[k].ok) return 0;
+  return 1;
+}
+
+static dg_status encode_window(dg_encoder *enc) {
+  const uint8_t *win = enc->win;
+  size_t n = enc->win_len;
+  enc->ops.n = 0;
+  if (!dg_match_window(&enc->matcher, win, n, enc->total_in - n, &enc->ops) ||
+      !dg_emit_window(&enc->ops, win, n, &enc->sec))
+    return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
+
+  const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};
+  const dg_buf *stored[SEC_COUNT];
+  int want[SEC_COUNT];
+  uint8_t delta_ind = 0;
+  for (int k = 0; k < SEC_COUNT; k++) want[k] = wants_lzma(enc, raw[k]);
+  if (!pack_sections(enc, raw, want))
+    return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
+  for (int k = 0; k < SEC_COUNT; k++) {
+    stored[k] = want[k] ? &enc->packed[k] : raw[k];
+    if (want[k]) delta_ind |= (uint8_t)(1u << k); /* VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP */
+  }
+
+  const dg_sections *s = &enc->sec;
+  uint8_t win_ind = 0;
+  if (s->seg_len) win_ind |= VCD_WIN_SOURCE;
+  if (enc->opts.checksum) win_ind |= VCD_WIN_ADLER32;
+  size_t body = (size_t)vcd_varint_len(n) + 1 + (enc->opts.checksum ? 4 : 0);
+  for (int k = 0; k < SEC_COUNT; k++) body += (size_t)vcd_varint_len(stored[k]->n) + stored[k]->n;
+
+  if (!dg_buf_reserve(&enc->out, 32 + body))
+    return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
+  uint8_t *p = enc->out.p + enc->out.n;
+  *p++ = win_ind;
+  if (s->seg_len) {
+    p += vcd_varint_put(p, s->seg_len);
+    p += vcd_varint_put(p, s->seg_pos);
+  }
+  p += vcd_varint_put(p, body);
+  p += vcd_varint_put(p, n);
+  *p++ = delta_ind;
+  for (int k = 0; k < SEC_COUNT; k++) p += vcd_varint_put(p, stored[k]->n);
+  if (enc->opts.checksum) {
+    uint32_t a = dg_adler32(1, win, n);
+    *p++ = (uint8_t)(a >> 24);
+    *p++ = (uint8_t)(a >> 16);
+    *p++ = (uint8_t)(a >> 8);
+    *p++ = (uint8_t)a;
+  }
+  for (int k = 0; k < SEC_COUNT; k++) {
+    memcpy(p, stored[k]->p, stored[k]->n);
+    p += stored[k]->n;
+  }
+  enc->out.n = (size_t)(p - enc->out.p);
+  enc->windows++;
+  enc->win_len = 0;
+  return DG_OK;
+}
+
+dg_status dg_encoder_feed(dg_encoder *enc, const uint8_t *in, size_t in_len, int finish,
+                          uint8_t *out, size_t out_cap, size_t *consumed, size_t *produced) {
+  size_t used = 0, made = 0;
+  dg_status st = enc->failed;
+  if (consumed) *consumed = 0;
+  if (produced) *produced = 0;
+  if (st != DG_OK) return st;
+  if ((!in && in_len) || (!out && out_cap)) return DG_ERR_INVALID_ARGUMENT;
+  for (;;) {
+    if (enc->out_pos < enc->out.n) { /* drain what is already encoded */
+      size_t k = enc->out.n - enc->out_pos;
+      if (k > out_cap - made) k = out_cap - made;
+      memcpy(out + made, enc->out.p + enc->out_pos, k);
+      enc->out_pos += k;
+      made += k;
+      enc->total_out += k;
+      if (enc->out_pos < enc->out.n) break; /* caller's buffer is full */
+    }
+    enc->out.n = enc->out_pos = 0;
+    if (enc->done) {
+      st = DG_DONE;
+      break;
+    }
+    if (!enc->header_done) {
+      if (!write_file_header(enc)) {
+        st = fail(enc, DG_ERR_NOMEM, "out of memory");
+        break;
+      }
+      enc->header_done = 1;
+      continue;
+    }
+    size_t take = in_len - used;
+    if (take > enc->opts.window_size - enc->win_len) take = enc->opts.window_size - enc->win_len;
+    if (take) {
+      memcpy(enc->win + enc->win_len, in + used, take);
+      dg_sha256_update(&enc->sha, in + used, take);
+      enc->win_len += take;
+      enc->total_in += take;
+      used += take;
+    }
+    int last = finish && used == in_len;
+    if (enc->win_len == enc->opts.window_size || (last && (enc->win_len || !enc->windows))) {
+      st = encode_window(enc);
+      if (st != DG_OK) break;
+      continue;
+    }
+    if (last) {
+      dg_sha256_final(&enc->sha, enc->digest);
+      enc->done = 1;
+      continue;
+    }
+    break; /* all input taken, more expected */
+  }
+  if (consumed) *consumed = used;
+  if (produced) *produced = made;
+  return st;
+}
+
+const char *dg_encoder_error(const dg_encoder *enc) { return enc->error; }
+uint64_t dg_encoder_total_in(const dg_encoder *enc) { return enc->total_in; }
+uint64_t dg_encoder_total_out(const dg_encoder *enc) { return enc->total_out; }
+
+void dg_encoder_sha256(const dg_encoder *enc, uint8_t digest[32]) {
+  memcpy(digest, enc->digest, 32);
+}

@@ -1,0 +1,74 @@
+/* Internals shared by the encoder's files:
+ *   encoder_match.c   finds matches in one target window -> list of dg_op
+ *   encoder_emit.c    turns the ops into the three VCDIFF sections (code table, addresses)
+ *   encoder.c         streaming API, windows, file/window headers, secondary compression
+ *   lzma_enc.c        the per-section-type LZMA streams */
+#ifndef DG_ENCODER_INTERNAL_H
+#define DG_ENCODER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dg/encoder.h"
+
+/* Growable byte buffer. */
+typedef struct {
+  uint8_t *p;
+  size_t n, cap;
+} dg_buf;
+
+/* Ensures room for `extra` more bytes; 0 on out of memory. */
+int dg_buf_reserve(dg_buf *b, size_t extra);
+void dg_buf_free(dg_buf *b);
+
+/* One step of a window's encoding: lit_len literal bytes (taken from the target at the
+ * current position), then a copy of copy_len bytes (none when 0) from the reference at
+ * absolute position src, or, when self is set, from the window itself at offset src. */
+typedef struct {
+  uint32_t lit_len;
+  uint32_t copy_len;
+  uint64_t src;
+  uint32_t self;
+} dg_op;
+
+typedef struct {
+  dg_op *v;
+  size_t n, cap;
+} dg_ops;
+
+#define DG_REPS 4
+
+/* Match finder state; the repeat offsets carry over from window to window. */
+typedef struct {
+  const dg_index *idx;
+  int64_t rep[DG_REPS];  /* reference position minus target position of recent copies,
+                            most recent first */
+  uint64_t recent_src[4]; /* reference positions of recent copies (~ the NEAR cache) */
+  unsigned recent_next;
+  /* Local table: every reference position near the current copy diagonal (reference
+   * position = target position + rep[0]), by hash of a few bytes; finds the short matches
+   * the sampled index cannot (edited code reuses fragments of the code around it). */
+  uint32_t *local_table; /* reference position + 1 */
+  unsigned local_bits;
+  uint64_t local_next;   /* next reference position to insert */
+  uint32_t *self_table;  /* window offset + 1 of recent positions, by hash of a few bytes */
+  unsigned self_bits;
+} dg_matcher;
+
+int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size);
+void dg_matcher_free(dg_matcher *m);
+/* Appends the ops encoding win[0, n) (whose first byte is target byte win_abs) to ops
+ * (which the caller empties first). Returns 0 on out of memory. */
+int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
+                    dg_ops *ops);
+
+/* Source segment and sections of one window. */
+typedef struct {
+  uint64_t seg_pos, seg_len; /* seg_len 0: no VCD_SOURCE */
+  dg_buf data, inst, addr;
+} dg_sections;
+
+/* Encodes ops over win[0, n) into s (sections emptied first). Returns 0 on out of memory. */
+int dg_emit_window(const dg_ops *ops, const uint8_t *win, size_t n, dg_sections *s);
+
+#endif

@@ -1,0 +1,306 @@
+/* Match finding for one target window.
+ *
+ * At each target position three kinds of candidates are scored (bytes covered minus the
+ * estimated cost of the COPY instruction and its address):
+ *   1. the repeat offsets: does the target continue to match the reference at the same
+ *      relative offset as a recent copy? (versioned binaries: long runs of equal bytes at a
+ *      fixed shift, broken by a few changed bytes; such a copy is cheap in NEAR mode);
+ *   2. the reference index, probed only at content-sampled positions (see index.h);
+ *   3. a small hash table over this window's earlier positions (self-copies).
+ * Matches are extended forward with 8-byte compares and backward over pending literals.
+ * A short match is not taken at once: the next few positions are probed too, and a later
+ * match that covers more (it may reach back over the first) replaces it.
+ * In long literal stretches the scan step grows so incompressible data passes quickly. */
+#include <stdlib.h>
+
+#include "dg/limits.h"
+#include "encoder_internal.h"
+#include "index.h"
+#include "vcdiff.h"
+
+#define MIN_REP_MATCH 5   /* a repeat-offset copy costs ~2 bytes */
+#define MIN_SELF_MATCH 6
+#ifndef SELF_KEY
+#define SELF_KEY 6
+#endif
+#ifndef SELF_MAX_BITS
+#define SELF_MAX_BITS 16
+#endif
+       /* bytes hashed for self-matches */
+#define MAX_READ 16       /* bytes a probe may read at a position */
+#ifndef LAZY_LEN
+#define LAZY_LEN 32
+#endif
+#define GOOD_LEN 256      /* a repeat match this long is taken without other probes */
+#ifndef LOCAL_BITS
+#define LOCAL_BITS 16
+#endif
+#ifndef LOCAL_SPAN
+#define LOCAL_SPAN 1024    /* the local table covers about this much around the diagonal */
+#endif
+#define MIN_LOCAL_MATCH 6
+#define PREFETCH_AHEAD 16 /* index buckets are prefetched this many positions ahead */
+#define ACCEL_SHIFT 9     /* step grows by one every 2^ACCEL_SHIFT literal bytes */
+#define MAX_STEP 8
+/* xdelta3 reads window addresses as 32-bit numbers: keep each window's source segment
+ * (plus the window itself) below 2^32. */
+#define MAX_SEGMENT (UINT64_C(0xFFFFFFFF) - DG_MAX_WINDOW_SIZE - 1)
+
+int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size) {
+  memset(m, 0, sizeof *m);
+  m->idx = idx;
+  unsigned bits = 12;
+  while (bits < SELF_MAX_BITS && (1u << bits) < window_size / 4) bits++;
+  m->self_bits = bits;
+  m->self_table = calloc((size_t)1 << bits, sizeof(uint32_t));
+  /* 32-bit entries: the local table serves references below 4 GiB. */
+  if (idx->ref_len >= 16 && idx->ref_len < UINT32_MAX) {
+    m->local_bits = LOCAL_BITS;
+    m->local_table = calloc((size_t)1 << LOCAL_BITS, sizeof(uint32_t));
+    if (!m->local_table) return 0;
+  }
+  return m->self_table != NULL;
+}
+
+void dg_matcher_free(dg_matcher *m) {
+  free(m->self_table);
+  free(m->local_table);
+  m->self_table = m->local_table = NULL;
+}
+
+/* Length of the common prefix of a and b, at most max. */
+static inline size_t extend_forward(const uint8_t *a, const uint8_t *b, size_t max) {
+  size_t n = 0;
+  while (n + 8 <= max) {
+    uint64_t x = dg_load64(a + n) ^ dg_load64(b + n);
+    if (x) return n + ((size_t)__builtin_ctzll(x) >> 3);
+    n += 8;
+  }
+  while (n < max && a[n] == b[n]) n++;
+  return n;
+}
+
+/* Number of equal bytes just before a and b, at most max. */
+static inline size_t extend_backward(const uint8_t *a, const uint8_t *b, size_t max) {
+  size_t n = 0;
+  while (n < max && a[-1 - (ptrdiff_t)n] == b[-1 - (ptrdiff_t)n]) n++;
+  return n;
+}
+
+static inline uint64_t self_hash(const uint8_t *p) {
+  uint64_t v = dg_load64(p) << (64 - 8 * SELF_KEY);
+  return v * 0xCF1BBCDCB7A56463ULL;
+}
+
+typedef struct {
+  size_t start; /* window offset where the copy begins */
+  size_t len;
+  uint64_t src; /* reference position, or window offset when self */
+  int self;
+  long value;   /* bytes covered from the pending literal start, minus the literal bytes
+                   left before the copy and the copy's estimated cost */
+} match;
+
+typedef struct {
+  dg_matcher *m;
+  const uint8_t *win;
+  size_t n;
+  uint64_t win_abs;
+  const uint8_t *ref;
+  uint64_t ref_len;
+  size_t lit;              /* window offset of the first pending literal byte */
+  uint64_t seg_lo, seg_hi; /* span of the reference used so far in this window */
+} scan;
+
+static inline long inst_cost(size_t len) { return len > 18 ? 1 + vcd_varint_len(len) : 1; }
+
+/* Address cost of a reference copy: NEAR-style distance from a recent copy's source. */
+static inline long ref_addr_cost(const dg_matcher *m, uint64_t src) {
+  long best = 5;
+  for (int i = 0; i < 4; i++) {
+    if (src < m->recent_src[i]) continue;
+    long k = vcd_varint_len(src - m->recent_src[i]);
+    if (k < best) best = k;
+  }
+  return best;
+}
+
+static inline int fits_segment(const scan *s, uint64_t src, size_t len) {
+  uint64_t lo = src < s->seg_lo ? src : s->seg_lo;
+  uint64_t hi = src + len > s->seg_hi ? src + len : s->seg_hi;
+  return hi - lo <= MAX_SEGMENT;
+}
+
+static inline void consider(const scan *s, match *best, size_t start, size_t len,
+                            uint64_t src, int self, long cost) {
+  if ((long)len <= cost) return;
+  long value = (long)len - cost - (long)(start - s->lit);
+  if (value <= best->value && best->len) return;
+  if (!self && !fits_segment(s, src, len)) return;
+  best->start = start;
+  best->len = len;
+  best->src = src;
+  best->self = self;
+  best->value = value;
+}
+
+/* Extends a candidate reference match at (pos, rp) and scores it. */
+static inline void ref_candidate(const scan *s, match *best, size_t pos, uint64_t rp,
+                                 size_t min_len) {
+  const uint8_t *t = s->win + pos, *f = s->ref + rp;
+  size_t max = s->n - pos;
+  if (s->ref_len - rp < max) max = (size_t)(s->ref_len - rp);
+  size_t len = extend_forward(t, f, max);
+  if (len < 4) return;
+  size_t back_max = pos - s->lit < rp ? pos - s->lit : (size_t)rp;
+  size_t back = extend_backward(t, f, back_max);
+  len += back;
+  if (len < min_len) return;
+  uint64_t src = rp - back;
+  consider(s, best, pos - back, len, src, 0, inst_cost(len) + ref_addr_cost(s->m, src));
+}
+
+static void try_repeats(const scan *s, size_t pos, match *best) {
+  const dg_matcher *m = s->m;
+  for (int r = 0; r < DG_REPS; r++) {
+    int64_t rp = (int64_t)(s->win_abs + pos) + m->rep[r];
+    if (rp < 0 || (uint64_t)rp + 4 > s->ref_len) continue;
+    if (dg_load32(s->win + pos) != dg_load32(s->ref + rp)) continue;
+    ref_candidate(s, best, pos, (uint64_t)rp, MIN_REP_MATCH);
+  }
+}
+
+static void try_index(const scan *s, size_t pos, match *best) {
+  const dg_index *idx = s->m->idx;
+  uint64_t h = dg_idx_hash(s->win + pos);
+  if (!dg_idx_sampled(idx, h)) return;
+  uint64_t cand[DG_IDX_WAYS];
+  unsigned k = dg_idx_lookup(idx, dg_idx_bucket(idx, h), dg_idx_tag(idx, h), cand);
+  for (unsigned w = 0; w < k; w++) ref_candidate(s, best, pos, cand[w], DG_IDX_BLOCK);
+}
+
+/* Probes (and, when insert is set, records) pos in the window's own hash table. An entry
+ * is (offset + 1) in the low SELF_POS_BITS bits and a 7-bit tag of the key above, so most
+ * collisions are rejected without reading the window (a cache miss when far back). */
+#define SELF_POS_BITS 25
+static void try_self(const scan *s, size_t pos, uint64_t hv, int insert, match *best) {
+  dg_matcher *m = s->m;
+  uint32_t h = (uint32_t)(hv >> (64 - m->self_bits));
+  uint32_t tag = (uint32_t)(hv >> (64 - m->self_bits - 7)) & 0x7F;
+  uint32_t e = m->self_table[h];
+  if (insert) m->self_table[h] = ((uint32_t)pos + 1) | tag << SELF_POS_BITS;
+  if (!e || e >> SELF_POS_BITS != tag) return;
+  size_t cand = (e & ((1u << SELF_POS_BITS) - 1)) - 1;
+  if (cand >= pos) return;
+  const uint8_t *t = s->win + pos, *f = s->win + cand;
+  /* The source may overlap the bytes being produced: the decoder copies front to back. */
+  size_t len = extend_forward(t, f, s->n - pos);
+  if (len < 4) return; /* hash collision */
+  size_t back_max = pos - s->lit < cand ? pos - s->lit : cand;
+  size_t back = extend_backward(t, f, back_max);
+  len += back;
+  if (len < MIN_SELF_MATCH) return;
+  consider(s, best, pos - back, len, cand - back, 1,
+           inst_cost(len) + vcd_varint_len(pos - cand));
+}
+
+/* Brings the local table up to LOCAL_SPAN bytes past the diagonal at pos; after a jump
+ * of the diagonal it restarts LOCAL_SPAN before it (bounded work per jump). */
+static void advance_local(const scan *s, size_t pos) {
+  dg_matcher *m = s->m;
+  int64_t diag = (int64_t)(s->win_abs + pos) + m->rep[0];
+  if (diag < 0 || (uint64_t)diag >= s->ref_len) return;
+  uint64_t e = (uint64_t)diag;
+  uint64_t lo = e > LOCAL_SPAN ? e - LOCAL_SPAN : 0;
+  uint64_t hi = e + LOCAL_SPAN;
+  if (hi > s->ref_len - 8) hi = s->ref_len - 8;
+  if (m->local_next < lo || m->local_next > hi + 4 * LOCAL_SPAN) m->local_next = lo;
+  unsigned shift = 64 - m->local_bits;
+  for (uint64_t p = m->local_next; p < hi; p++)
+    m->local_table[self_hash(s->ref + p) >> shift] = (uint32_t)(p + 1);
+  if (hi > m->local_next) m->local_next = hi;
+}
+
+static void try_local(const scan *s, size_t pos, uint64_t hv, match *best) {
+  dg_matcher *m = s->m;
+  advance_local(s, pos);
+  uint32_t e = m->local_table[hv >> (64 - m->local_bits)];
+  if (!e) return;
+  ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
+}
+
+static void probe(const scan *s, size_t pos, int insert, match *best) {
+  /* Lookahead positions only consult the index: a later index match reaching back over
+   * a short repeat/self match is the case worth catching, and the other probes would
+   * cost a cache miss each. */
+  if (!insert) {
+    if (s->m->idx->slot_bits) try_index(s, pos, best);
+    return;
+  }
+  if (s->ref_len) try_repeats(s, pos, best);
+  if (best->len >= GOOD_LEN) return;
+#ifndef NO_INDEX
+  if (s->m->idx->slot_bits) try_index(s, pos, best);
+#endif
+  uint64_t hv = self_hash(s->win + pos);
+  if (s->m->local_table) try_local(s, pos, hv, best);
+  try_self(s, pos, hv, insert, best);
+}
+
+static int push_op(dg_ops *ops, size_t lit_len, size_t copy_len, uint64_t src, int self) {
+  if (ops->n == ops->cap) {
+    size_t cap = ops->cap ? ops->cap * 2 : 1024;
+    dg_op *v = realloc(ops->v, cap * sizeof *v);
+    if (!v) return 0;
+    ops->v = v;
+    ops->cap = cap;
+  }
+  ops->v[ops->n++] = (dg_op){(uint32_t)lit_len, (uint32_t)copy_len, src, (uint32_t)self};
+  return 1;
+}
+
+static void remember_copy(dg_matcher *m, scan *s, const match *b) {
+  int64_t d = (int64_t)b->src - (int64_t)(s->win_abs + b->start);
+  int r = 0;
+  while (r < DG_REPS - 1 && m->rep[r] != d) r++;
+  for (; r > 0; r--) m->rep[r] = m->rep[r - 1]; /* move to front */
+  m->rep[0] = d;
+  m->recent_src[m->recent_next] = b->src;
+  m->recent_next = (m->recent_next + 1) % 4;
+  if (b->src < s->seg_lo) s->seg_lo = b->src;
+  if (b->src + b->len > s->seg_hi) s->seg_hi = b->src + b->len;
+}
+
+int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
+                    dg_ops *ops) {
+  const dg_index *idx = m->idx;
+  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, UINT64_MAX, 0};
+  memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
+  size_t pos = 0;
+  /* The last few bytes stay literal unless a match that started earlier covers them. */
+  size_t end = n >= MAX_READ ? n - MAX_READ + 1 : 0;
+  int prefetch = idx->slot_bits > 0;
+  while (pos < end) {
+    match best = {0, 0, 0, 0, 0};
+    if (prefetch && pos + PREFETCH_AHEAD < end) {
+      uint64_t ha = dg_idx_hash(win + pos + PREFETCH_AHEAD);
+      if (dg_idx_sampled(idx, ha)) dg_idx_prefetch(idx, dg_idx_bucket(idx, ha));
+    }
+    probe(&s, pos, 1, &best);
+    if (!best.len) {
+      size_t step = 1 + ((pos - s.lit) >> ACCEL_SHIFT);
+      pos += step < MAX_STEP ? step : MAX_STEP;
+      continue;
+    }
+    /* Lazy evaluation: a later start may cover more. */
+    for (size_t p = pos + 1; best.len < LAZY_LEN && p < best.start + best.len && p < end &&
+                             p < pos + LAZY_LEN;
+         p++)
+      probe(&s, p, 0, &best);
+    if (!push_op(ops, best.start - s.lit, best.len, best.src, best.self)) return 0;
+    if (!best.self) remember_copy(m, &s, &best);
+    pos = s.lit = best.start + best.len;
+  }
+  if (s.lit < n && !push_op(ops, n - s.lit, 0, 0, 0)) return 0;
+  return 1;
+}

@@ -1,0 +1,364 @@
+/* C tests of the VCDIFF encoder: generated reference/target pairs (random, text, edits,
+ * inserts, deletions, moved blocks, empty sides, self-overlapping repeats, many windows)
+ * in every secondary mode and with any input/output chunking, each decoded back by our
+ * decoder and, when the binary is on PATH, by the real `xdelta3 -d`. Also checks the
+ * format rules xdelta3 relies on by walking the window headers. */
+#include <stdint.h>
+#include <unistd.h>
+
+#include "dg/encoder.h"
+#include "dg/limits.h"
+#include "dg/sha256.h"
+#ifdef DG_HAVE_DECODER
+#include "dg/decoder.h"
+#endif
+#include "test_util.h"
+#include "../src/vcdiff.h"
+
+/* ---- deterministic generators ------------------------------------------------------- */
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ULL;
+static uint32_t rnd(void) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return (uint32_t)(g_rng >> 11);
+}
+
+typedef struct {
+  unsigned char *p;
+  size_t n, cap;
+} bytes;
+
+static void put(bytes *b, const void *src, size_t n) {
+  if (b->n + n > b->cap) {
+    b->cap = (b->n + n) * 2 + 64;
+    b->p = realloc(b->p, b->cap);
+  }
+  if (n) memcpy(b->p + b->n, src, n);
+  b->n += n;
+}
+
+static void put_random(bytes *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)rnd();
+    put(b, &c, 1);
+  }
+}
+
+static void put_text(bytes *b, size_t n) {
+  static const char *words[] = {"delta ", "glider ", "window ", "copy ", "the ", "of ",
+                                "reference ", "target\n", "artifact ", "build "};
+  while (n) {
+    const char *w = words[rnd() % 10];
+    size_t k = strlen(w) < n ? strlen(w) : n;
+    put(b, w, k);
+    n -= k;
+  }
+}
+
+/* ---- encode / decode helpers -------------------------------------------------------- */
+
+/* Encodes tgt against ref feeding at most in_chunk bytes and offering out_chunk bytes of
+ * output per call. Returns the final status; the delta is in *delta. */
+static dg_status encode(const bytes *ref, const bytes *tgt, const dg_encoder_options *o,
+                        size_t in_chunk, size_t out_chunk, bytes *delta, uint8_t sha[32]) {
+  dg_status st;
+  dg_index *idx = ref ? dg_index_new(ref->p, ref->n, &st) : NULL;
+  dg_encoder *enc = dg_encoder_new(idx, o, &st);
+  if (!enc) return st;
+  unsigned char *buf = malloc(out_chunk);
+  size_t pos = 0;
+  int stalls = 0;
+  delta->n = 0;
+  do {
+    size_t n = tgt->n - pos < in_chunk ? tgt->n - pos : in_chunk, used, made;
+    st = dg_encoder_feed(enc, tgt->p + pos, n, pos + n == tgt->n, buf, out_chunk, &used,
+                         &made);
+    put(delta, buf, made);
+    pos += used;
+    stalls = (used || made) ? 0 : stalls + 1;
+  } while (st == DG_OK && stalls < 3);
+  if (st == DG_DONE) dg_encoder_sha256(enc, sha);
+  if (st == DG_DONE && dg_encoder_total_out(enc) != delta->n) st = DG_ERR_INTERNAL;
+  if (st == DG_DONE && dg_encoder_total_in(enc) != tgt->n) st = DG_ERR_INTERNAL;
+  free(buf);
+  dg_encoder_free(enc);
+  dg_index_free(idx);
+  return st;
+}
+
+#ifdef DG_HAVE_DECODER
+/* Decodes with our decoder in the given chunking; 1 when the output equals tgt. */
+static int decode_ours(const bytes *ref, const bytes *delta, const bytes *tgt, size_t chunk) {
+  dg_decoder *dec = dg_decoder_new(ref ? ref->p : NULL, ref ? ref->n : 0, NULL);
+  bytes out = {0};
+  unsigned char *buf = malloc(chunk);
+  size_t pos = 0;
+  int stalls = 0;
+  dg_status st;
+  do {
+    size_t n = delta->n - pos < chunk ? delta->n - pos : chunk, used, made;
+    st = dg_decoder_feed(dec, delta->p + pos, n, pos + n == delta->n, buf, chunk, &used,
+                         &made);
+    put(&out, buf, made);
+    pos += used;
+    stalls = (used || made) ? 0 : stalls + 1;
+  } while (st == DG_OK && stalls < 3);
+  int ok = st == DG_DONE && out.n == tgt->n && (!out.n || !memcmp(out.p, tgt->p, out.n));
+  if (!ok) fprintf(stderr, "  decoder: %s %s\n", dg_status_code(st), dg_decoder_error(dec));
+  dg_decoder_free(dec);
+  free(buf);
+  free(out.p);
+  return ok;
+}
+#endif
+
+static int have_xdelta3(void) {
+  static int known = -1;
+  if (known < 0) known = system("xdelta3 -V >/dev/null 2>&1") == 0;
+  return known;
+}
+
+static int write_all(const char *path, const bytes *b) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return 0;
+  int ok = !b || !b->n || fwrite(b->p, 1, b->n, f) == b->n;
+  return fclose(f) == 0 && ok;
+}
+
+/* Decodes with the real xdelta3 binary; 1 when the output equals tgt. */
+static int decode_xdelta3(const bytes *ref, const bytes *delta, const bytes *tgt) {
+  char dir[] = "/tmp/dg-enc-XXXXXX", cmd[512], path[256];
+  if (!mkdtemp(dir)) return 0;
+  snprintf(path, sizeof path, "%s/ref", dir);
+  write_all(path, ref);
+  snprintf(path, sizeof path, "%s/delta", dir);
+  write_all(path, delta);
+  snprintf(cmd, sizeof cmd, "xdelta3 -d -f %s%s/ref %s/delta %s/out 2>&1", ref ? "-s " : "",
+           ref ? dir : "", dir, dir);
+  if (!ref) snprintf(cmd, sizeof cmd, "xdelta3 -d -f %s/delta %s/out 2>&1", dir, dir);
+  FILE *p = popen(cmd, "r");
+  char msg[256] = "";
+  if (p) {
+    size_t k = fread(msg, 1, sizeof msg - 1, p);
+    msg[k] = 0;
+  }
+  int rc = p ? pclose(p) : -1;
+  snprintf(path, sizeof path, "%s/out", dir);
+  size_t n = 0;
+  unsigned char *out = read_file(path, &n);
+  int ok = rc == 0 && out && n == tgt->n && (!n || !memcmp(out, tgt->p, n));
+  if (!ok) fprintf(stderr, "  xdelta3 -d: rc %d %s\n", rc, msg);
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", dir);
+  return ok;
+}
+
+/* Walks the delta's windows and checks the rules xdelta3 -d depends on; returns a
+ * description of the first violation or NULL. */
+static const char *check_format(const bytes *d, const dg_encoder_options *o, size_t tgt_len) {
+  const uint8_t *p = d->p, *end = d->p + d->n;
+  if (d->n < 5 || p[0] != 0xD6 || p[1] != 0xC3 || p[2] != 0xC4 || p[3] != 0) return "magic";
+  uint8_t want = (o->secondary != DG_SECONDARY_NONE ? 1 : 0) | (o->app_header ? 4 : 0);
+  if (p[4] != want) return "header indicator";
+  p += 5;
+  if (want & 1 && *p++ != VCD_SEC_LZMA) return "secondary id";
+  uint64_t v, total = 0;
+  if (want & 4) {
+    if (vcd_varint_get(&p, end, 32, &v) != 1 || v != o->app_header_len) return "app header";
+    if (memcmp(p, o->app_header, v)) return "app header bytes";
+    p += v;
+  }
+  int windows = 0;
+  while (p < end) {
+    uint8_t wi = *p++;
+    if (wi & ~(VCD_WIN_SOURCE | VCD_WIN_ADLER32)) return "window indicator";
+    if (((wi & VCD_WIN_ADLER32) != 0) != (o->checksum != 0)) return "checksum bit";
+    if (wi & VCD_WIN_SOURCE) {
+      uint64_t len, pos;
+      if (vcd_varint_get(&p, end, 32, &len) != 1 || vcd_varint_get(&p, end, 64, &pos) != 1)
+        return "segment";
+      if (!len) return "empty source segment";
+    }
+    uint64_t enc_len, t;
+    if (vcd_varint_get(&p, end, 32, &enc_len) != 1) return "encoding length";
+    const uint8_t *body = p;
+    if (vcd_varint_get(&p, end, 32, &t) != 1 || t > o->window_size) return "window size";
+    uint8_t di = *p++;
+    if (o->secondary == DG_SECONDARY_NONE && di) return "delta indicator without secondary";
+    uint64_t sec[3];
+    for (int k = 0; k < 3; k++)
+      if (vcd_varint_get(&p, end, 32, &sec[k]) != 1) return "section length";
+    for (int k = 0; k < 3; k++)
+      if ((di >> k & 1) && sec[k] < VCD_MIN_COMPRESS) return "tiny section compressed";
+    p += (wi & VCD_WIN_ADLER32 ? 4 : 0) + sec[0] + sec[1] + sec[2];
+    if (p > end || (uint64_t)(p - body) != enc_len) return "length of the delta encoding";
+    total += t;
+    windows++;
+  }
+  if (total != tgt_len) return "sum of window lengths";
+  if (!windows) return "no window";
+  return NULL;
+}
+
+/* ---- one case: every secondary mode, a few chunkings, both decoders --------------- */
+
+static void round_trip(const char *name, const bytes *ref, const bytes *tgt,
+                       uint32_t window_size, size_t max_delta) {
+  static const dg_secondary modes[] = {DG_SECONDARY_NONE, DG_SECONDARY_LZMA,
+                                       DG_SECONDARY_AUTO};
+  uint8_t want[32];
+  dg_sha256(tgt->p, tgt->n, want);
+  for (int m = 0; m < 3; m++) {
+    dg_encoder_options o;
+    dg_encoder_options_init(&o);
+    o.secondary = modes[m];
+    if (window_size) o.window_size = window_size;
+    o.checksum = m != 1; /* also cover windows without VCD_ADLER32 */
+    if (m == 2) {
+      /* xdelta3 -d opens the source named here when it is not given one */
+      o.app_header = ref ? "t.bin//r.bin/" : "t.bin/";
+      o.app_header_len = strlen(o.app_header);
+    }
+    bytes delta = {0}, again = {0};
+    uint8_t sha[32];
+    dg_status st = encode(ref, tgt, &o, 1u << 20, 1u << 20, &delta, sha);
+    CHECK(st == DG_DONE, "%s mode %d: encode status %s", name, m, dg_status_code(st));
+    if (st != DG_DONE) continue;
+    CHECK(!memcmp(sha, want, 32), "%s mode %d: encoder SHA-256", name, m);
+    const char *bad = check_format(&delta, &o, tgt->n);
+    CHECK(!bad, "%s mode %d: format: %s", name, m, bad ? bad : "");
+    if (max_delta)
+      CHECK(delta.n <= max_delta, "%s mode %d: delta %zu bytes > %zu", name, m, delta.n,
+            max_delta);
+    /* Chunking must not change the bytes: 1-byte in/out for small cases, odd sizes else. */
+    size_t in_chunk = tgt->n < 70000 ? 1 : 4099, out_chunk = tgt->n < 70000 ? 1 : 77;
+    st = encode(ref, tgt, &o, in_chunk, out_chunk, &again, sha);
+    CHECK(st == DG_DONE && again.n == delta.n && !memcmp(again.p, delta.p, delta.n),
+          "%s mode %d: chunked encode differs", name, m);
+#ifdef DG_HAVE_DECODER
+    CHECK(decode_ours(ref, &delta, tgt, 1u << 16), "%s mode %d: our decoder", name, m);
+    if (tgt->n < 70000)
+      CHECK(decode_ours(ref, &delta, tgt, 1), "%s mode %d: our decoder 1-byte", name, m);
+#endif
+    if (have_xdelta3())
+      CHECK(decode_xdelta3(ref, &delta, tgt), "%s mode %d: xdelta3 -d", name, m);
+    free(delta.p);
+    free(again.p);
+  }
+}
+
+/* ---- cases -------------------------------------------------------------------------- */
+
+static void cases(void) {
+  bytes ref = {0}, tgt = {0};
+
+  put_random(&ref, 200000);
+  put(&tgt, ref.p, ref.n);
+  round_trip("identical", &ref, &tgt, 0, 200);
+
+  tgt.n = 0;
+  put(&tgt, ref.p, ref.n);
+  for (size_t i = 0; i < tgt.n; i += 300) tgt.p[i] ^= 0x5A; /* sparse edits */
+  round_trip("edits", &ref, &tgt, 0, 200000 / 300 * 8);
+
+  tgt.n = 0;
+  put(&tgt, ref.p, 50000);
+  put_random(&tgt, 3000);
+  put(&tgt, ref.p + 50000, 100000);
+  put_text(&tgt, 2000);
+  put(&tgt, ref.p + 150000, 50000);
+  round_trip("inserts", &ref, &tgt, 0, 9000);
+
+  tgt.n = 0;
+  put(&tgt, ref.p, 40000);
+  put(&tgt, ref.p + 90000, 60000);
+  put(&tgt, ref.p + 170000, 30000);
+  round_trip("deletions", &ref, &tgt, 0, 300);
+
+  tgt.n = 0;
+  for (int b = 9; b >= 0; b--) put(&tgt, ref.p + b * 20000, 20000); /* blocks reversed */
+  round_trip("moved blocks", &ref, &tgt, 0, 600);
+
+  tgt.n = 0;
+  put_random(&tgt, 100000);
+  round_trip("random vs unrelated", &ref, &tgt, 0, 0);
+
+  tgt.n = 0;
+  round_trip("empty target", &ref, &tgt, 0, 40);
+
+  tgt.n = 0;
+  put_text(&tgt, 150000);
+  round_trip("text, no reference", NULL, &tgt, 0, 150000 / 2);
+  bytes empty = {0};
+  round_trip("text, empty reference", &empty, &tgt, 0, 150000 / 2);
+  round_trip("empty both", &empty, &empty, 0, 40);
+
+  tgt.n = 0;
+  put(&tgt, "abc", 3);
+  for (int i = 0; i < 20000; i++) put(&tgt, "abcabcab" + (i % 3), 1);
+  put(&tgt, "XYZ", 3);
+  for (int i = 0; i < 5000; i++) put(&tgt, "\0", 1);
+  round_trip("overlapping self-copies", NULL, &tgt, 0, 200);
+
+  /* Many windows: 16 KiB windows over ~330 KB, text reference with edits. */
+  ref.n = 0;
+  put_text(&ref, 300000);
+  tgt.n = 0;
+  put(&tgt, ref.p + 1000, 120000);
+  put_text(&tgt, 10000);
+  put(&tgt, ref.p + 150000, 150000);
+  put(&tgt, ref.p, 50000);
+  for (size_t i = 7; i < tgt.n; i += 5000) tgt.p[i] = '#';
+  round_trip("multi-window", &ref, &tgt, DG_MIN_WINDOW_SIZE, 0);
+  round_trip("multi-window default", &ref, &tgt, 0, 0);
+
+  tgt.n = 0;
+  put(&tgt, "x", 1);
+  round_trip("one byte", &ref, &tgt, 0, 40);
+
+  free(ref.p);
+  free(tgt.p);
+}
+
+static void bad_options(void) {
+  dg_encoder_options o;
+  dg_status st;
+  dg_encoder_options_init(&o);
+  o.window_size = 100;
+  CHECK(!dg_encoder_new(NULL, &o, &st) && st == DG_ERR_INVALID_ARGUMENT, "tiny window");
+  dg_encoder_options_init(&o);
+  o.window_size = DG_MAX_WINDOW_SIZE + 1;
+  CHECK(!dg_encoder_new(NULL, &o, &st) && st == DG_ERR_INVALID_ARGUMENT, "huge window");
+  dg_encoder_options_init(&o);
+  o.secondary = (dg_secondary)7;
+  CHECK(!dg_encoder_new(NULL, &o, &st) && st == DG_ERR_INVALID_ARGUMENT, "bad secondary");
+  dg_encoder_options_init(&o);
+  o.lzma_preset = 10;
+  CHECK(!dg_encoder_new(NULL, &o, &st) && st == DG_ERR_INVALID_ARGUMENT, "bad preset");
+  dg_encoder_options_init(&o);
+  o.app_header_len = 5;
+  CHECK(!dg_encoder_new(NULL, &o, &st) && st == DG_ERR_INVALID_ARGUMENT, "app header NULL");
+  CHECK(!dg_index_new(NULL, 10, &st) && st == DG_ERR_INVALID_ARGUMENT, "index NULL ref");
+  dg_index *idx = dg_index_new(NULL, 0, &st);
+  CHECK(idx && st == DG_OK && dg_index_ref_len(idx) == 0, "empty index");
+  dg_index_free(idx);
+  dg_encoder *enc = dg_encoder_new(NULL, NULL, &st);
+  size_t used, made;
+  CHECK(enc && dg_encoder_feed(enc, NULL, 5, 0, NULL, 0, &used, &made) ==
+                   DG_ERR_INVALID_ARGUMENT,
+        "NULL input with a length");
+  dg_encoder_free(enc);
+}
+
+int main(void) {
+  if (!have_xdelta3()) printf("xdelta3 not on PATH: skipping its round trips\n");
+#ifndef DG_HAVE_DECODER
+  printf("decoder not built: skipping our decoder's round trips\n");
+#endif
+  bad_options();
+  cases();
+  return test_summary();
+}
