@@ -17,6 +17,8 @@
 /* Below this size a sync-flushed LZMA section rarely beats the raw bytes (the flush alone
  * costs ~10 bytes); AUTO leaves such sections raw. xdelta3's own threshold is 10. */
 #define AUTO_MIN_COMPRESS 48
+#define AUTO_SMALL 16384
+#define XZ_HEADERS 24 /* xz stream header + block header, written on a stream's first use */
 #define AUTO_TRIAL_MIN (256 * 1024)
 #define AUTO_MAX_RATIO 0.90
 
@@ -141,11 +143,19 @@ static int write_file_header(dg_encoder *enc) {
 
 /* Whether section k of this window gets LZMA (decided before any compression: a stream
  * cannot take back bytes once fed). */
-static int wants_lzma(const dg_encoder *enc, const dg_buf *raw) {
+static int wants_lzma(const dg_encoder *enc, int k, const dg_buf *raw) {
   dg_secondary mode = enc->opts.secondary;
   if (mode == DG_SECONDARY_NONE || raw->n < VCD_MIN_COMPRESS) return 0;
   if (mode == DG_SECONDARY_LZMA) return 1;
   if (raw->n < AUTO_MIN_COMPRESS || !dg_lzma_worth_trying(raw->p, raw->n)) return 0;
+  if (raw->n <= AUTO_SMALL) {
+    /* Small sections: the stream header (first use) and the flush can outweigh the gain;
+     * a trial on the whole section tells (the real stream, with history, does better). */
+    double r = dg_lzma_trial_ratio(raw->p, raw->n);
+    size_t est = (size_t)(r * (double)raw->n) + (enc->lzma[k] ? 0 : XZ_HEADERS) +
+                 (size_t)vcd_varint_len(raw->n);
+    return est < raw->n;
+  }
   /* Big sections cost real time to compress: only when a trial says it pays. */
   return raw->n < AUTO_TRIAL_MIN || dg_lzma_trial_ratio(raw->p, raw->n) < AUTO_MAX_RATIO;
 }
@@ -201,7 +211,7 @@ static dg_status encode_window(dg_encoder *enc) {
   const dg_buf *stored[SEC_COUNT];
   int want[SEC_COUNT];
   uint8_t delta_ind = 0;
-  for (int k = 0; k < SEC_COUNT; k++) want[k] = wants_lzma(enc, raw[k]);
+  for (int k = 0; k < SEC_COUNT; k++) want[k] = wants_lzma(enc, k, raw[k]);
   if (!pack_sections(enc, raw, want))
     return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   for (int k = 0; k < SEC_COUNT; k++) {

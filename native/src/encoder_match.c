@@ -36,7 +36,7 @@
 #define LOCAL_BITS 16
 #endif
 #ifndef LOCAL_SPAN
-#define LOCAL_SPAN 1024    /* the local table covers about this much around the diagonal */
+#define LOCAL_SPAN 256    /* the local table covers about this much around the diagonal */
 #endif
 #define MIN_LOCAL_MATCH 6
 #define PREFETCH_AHEAD 16 /* index buckets are prefetched this many positions ahead */

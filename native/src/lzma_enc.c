@@ -91,7 +91,8 @@ double dg_lzma_trial_ratio(const uint8_t *in, size_t len) {
   lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
   static __thread uint8_t out[TRIAL_CHUNK + TRIAL_CHUNK / 4];
   size_t in_total = 0, out_total = 0;
-  for (int c = 0; c < TRIAL_CHUNKS; c++) {
+  int chunks = len <= TRIAL_CHUNK ? 1 : TRIAL_CHUNKS;
+  for (int c = 0; c < chunks; c++) {
     size_t n = len < TRIAL_CHUNK ? len : TRIAL_CHUNK;
     size_t at = (len - n) / (TRIAL_CHUNKS - 1) * (size_t)c;
     lzma_stream strm = LZMA_STREAM_INIT;

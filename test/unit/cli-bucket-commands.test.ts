@@ -152,5 +152,9 @@ describe('cli bucket-level commands (file:// store)', () => {
     const bad = await h.run(['put-bucket-acl', '--bucket', 'bkt', '--access-control-policy', '{not json']);
     expect(bad.code).toBe(2);
     expect((await h.run(['put-bucket-acl', '--bucket', 'bkt', '--acl', 'everyone'])).code).toBe(2);
+    writeFileSync(h.path('policy.json'), '["not", "an", "object"]');
+    const shape = await h.run(['put-bucket-acl', '--bucket', 'bkt', '--access-control-policy', 'file://policy.json']);
+    expect(shape.code).toBe(2);
+    expect(shape.stderr).toContain('must be a JSON object');
   });
 });

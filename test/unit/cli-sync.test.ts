@@ -68,6 +68,20 @@ describe('cli sync (file:// store)', () => {
     expect(await storedKeys('www/rel/')).toEqual([]);
   });
 
+  it('--delete after replacing every file of a deltaspace keeps the reference the new delta needs', async () => {
+    await h.run(['sync', 'site', 's3://bkt/www/']);
+    rmSync(h.path('site', 'rel'), { recursive: true });
+    mkdirSync(h.path('site', 'rel'));
+    const v4 = nextVersion(v3, 24);
+    writeFileSync(h.path('site', 'rel', 'app-4.zip'), v4);
+    const r = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--concurrency', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/upload: .*app-4\.zip .*\(delta/);
+    expect(await storedKeys('www/rel/')).toEqual(['www/rel/app-4.zip.delta', 'www/rel/reference.bin']);
+    expect((await h.run(['cp', 's3://bkt/www/rel/app-4.zip', 'v4.zip'])).code).toBe(0);
+    expect(readFileSync(h.path('v4.zip')).equals(v4)).toBe(true);
+  });
+
   it('--dryrun, --exclude and --include change nothing they should not', async () => {
     const dry = await h.run(['sync', 'site', 's3://bkt/www/', '--dryrun', '--exclude', '*.log']);
     expect(dry.code).toBe(0);

@@ -4,6 +4,7 @@
  * ERR_DG_NOT_IMPLEMENTED.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 
@@ -70,7 +71,7 @@ export async function readPolicy(value: string, cwd: string): Promise<AccessCont
   let text = value;
   if (value.startsWith('file://')) {
     const path = value.startsWith('file:///') ? fileURLToPath(value) : value.slice('file://'.length);
-    text = await readFile(path.startsWith('/') ? path : `${cwd}/${path}`, 'utf8').catch((err: Error) => {
+    text = await readFile(resolve(cwd, path), 'utf8').catch((err: Error) => {
       throw usageError(`cannot read --access-control-policy ${value}: ${err.message}`);
     });
   }
