@@ -4,7 +4,8 @@
 # Builds native/fuzz/fuzz_decoder.c with clang into native/build-fuzz, seeds a corpus in a
 # temp dir from the xdelta3 vectors (plus small deltas made with xdelta3 when it is
 # installed), runs, and exits non-zero when a crash or leak is found (the reproducer is
-# left in the temp dir, whose path is printed).
+# left in the temp dir, whose path is printed). FUZZ_KEEP_CORPUS=/some/dir copies the final
+# corpus there (outside the repo) for later runs or coverage reports.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/native/build-fuzz"
@@ -56,12 +57,16 @@ fi
 cd "$work"
 set +e
 "$build/fuzz_decoder" "$corpus" -max_len=65536 -max_total_time="$seconds" \
-  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$@" 2>&1 | tail -n 40
-rc=${PIPESTATUS[0]}
+  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$@" >"$work/fuzz.log" 2>&1
+rc=$?
 set -e
+grep -E '^#[0-9]+[[:space:]]+(pulse|DONE)|^stat::|ERROR|SUMMARY|^artifact' "$work/fuzz.log" | tail -n 25
 if ((rc != 0)); then
   echo "fuzz_decoder FAILED (exit $rc); reproducers in $work" >&2
   exit "$rc"
+fi
+if [[ -n "${FUZZ_KEEP_CORPUS:-}" ]]; then
+  mkdir -p "$FUZZ_KEEP_CORPUS" && cp "$corpus"/* "$FUZZ_KEEP_CORPUS"/
 fi
 rm -rf "$work"
 echo "fuzz_decoder: no crash in ${seconds}s"

@@ -1,10 +1,10 @@
 /**
- * StoragePort on any S3-compatible service, through @aws-sdk/client-s3. Large or unsized
- * bodies go through @aws-sdk/lib-storage's Upload (multipart, `queueSize` parts in flight),
- * so memory stays bounded by queueSize x partSize whatever the file size.
+ * StoragePort on any S3-compatible service, through @aws-sdk/client-s3. Large files are
+ * uploaded in parts read straight from disk (`queueSize` parts in flight, one buffer each);
+ * large or unsized streams go through @aws-sdk/lib-storage's Upload. Either way memory stays
+ * bounded by about queueSize x partSize whatever the body size.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -22,6 +22,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   UploadPartCopyCommand,
   type BucketLocationConstraint,
   type CompletedPart,
@@ -51,11 +52,18 @@ const MiB = 1024 * 1024;
 /** S3's smallest allowed part (except the last). */
 const MIN_PART_SIZE = 5 * MiB;
 const DELETE_BATCH = 1000;
+/** Keeps a CLI upload near 100 MiB RSS with 4 parts in flight (16 MiB parts: ~145 MiB). */
+const DEFAULT_PART_SIZE = 8 * MiB;
+/** S3's most parts per multipart upload: bigger files need bigger parts. */
+const MAX_PARTS = 10_000;
 
 export interface S3StorageOptions extends S3ConnectionOptions {
   /** Bodies larger than this (or of unknown size) use multipart upload. Default 64 MiB. */
   multipartThreshold?: number;
-  /** Multipart part size. Default 16 MiB (at least 5 MiB). */
+  /**
+   * Multipart part size. Default 8 MiB, as the aws CLI (at least 5 MiB; raised for files
+   * that would need more than 10,000 parts). queueSize parts are held in memory at once.
+   */
   partSize?: number;
   /** Parts uploaded concurrently. Default 4. */
   queueSize?: number;
@@ -96,7 +104,7 @@ export class S3Storage implements StoragePort {
     this.description = endpoint ? `s3 (${endpoint})` : `s3 (aws ${this.region})`;
     this.supportsConditionalPut = options.supportsConditionalPut ?? true;
     this.multipartThreshold = positive(options.multipartThreshold, 64 * MiB, 'multipartThreshold');
-    this.partSize = Math.max(MIN_PART_SIZE, positive(options.partSize, 16 * MiB, 'partSize'));
+    this.partSize = Math.max(MIN_PART_SIZE, positive(options.partSize, DEFAULT_PART_SIZE, 'partSize'));
     this.queueSize = positive(options.queueSize, 4, 'queueSize');
     this.multipartCopyThreshold = positive(options.multipartCopyThreshold, 5 * 1024 * MiB, 'multipartCopyThreshold');
     this.copyPartSize = Math.max(MIN_PART_SIZE, positive(options.copyPartSize, 512 * MiB, 'copyPartSize'));
@@ -202,7 +210,7 @@ export class S3Storage implements StoragePort {
     if ('file' in body) {
       const { size } = await statFile(body.file);
       if (size <= this.multipartThreshold) return this.putSingle(params, await readFile(body.file), onProgress);
-      return this.putMultipart({ ...params, Body: createReadStream(body.file), ContentLength: size }, onProgress);
+      return this.putFileMultipart(params, body.file, size, onProgress);
     }
     const stream = toReadable(body.stream);
     if (body.size !== undefined && body.size <= this.multipartThreshold) {
@@ -231,6 +239,66 @@ export class S3Storage implements StoragePort {
     if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));
     const out = await upload.done();
     return { etag: (out as { ETag?: string }).ETag };
+  }
+
+  /**
+   * A file in parts read at their offsets, one reused buffer per worker: queueSize x
+   * partSize bytes in all. (lib-storage's stream chunker holds about twice that: it
+   * concatenates read chunks into each part and keeps the previous part alive meanwhile.)
+   * If-None-Match goes on the completion, where S3 checks it for multipart uploads.
+   */
+  private async putFileMultipart(
+    params: PutObjectCommandInput,
+    file: string,
+    size: number,
+    onProgress?: (n: number) => void,
+  ): Promise<PutResult> {
+    const { Bucket, Key } = params;
+    const partSize = Math.max(this.partSize, Math.ceil(size / MAX_PARTS));
+    const partCount = Math.ceil(size / partSize);
+    const handle = await openFile(file);
+    let uploadId: string | undefined;
+    try {
+      const created = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket, Key, Metadata: params.Metadata, ContentType: params.ContentType }),
+      );
+      uploadId = created.UploadId;
+      if (!uploadId) throw new DeltaGliderError('ERR_DG_STORAGE', `CreateMultipartUpload for ${Bucket}/${Key} returned no UploadId`);
+      const parts: CompletedPart[] = new Array(partCount);
+      let next = 0;
+      let sent = 0;
+      onProgress?.(0);
+      // queueSize workers pull part numbers from one shared cursor; a worker reuses its buffer
+      // only after its previous part's request (retries included) has completed.
+      const worker = async (): Promise<void> => {
+        const buffer = Buffer.allocUnsafe(Math.min(partSize, size));
+        while (next < partCount) {
+          const index = next++;
+          const offset = index * partSize;
+          const length = Math.min(partSize, size - offset);
+          await readExactly(handle, buffer, length, offset, file);
+          const out = await this.client.send(
+            new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: index + 1, Body: buffer.subarray(0, length), ContentLength: length }),
+          );
+          parts[index] = { PartNumber: index + 1, ETag: out.ETag };
+          sent += length;
+          onProgress?.(sent);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.queueSize, partCount) }, worker));
+      const done = await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: params.IfNoneMatch,
+        }),
+      );
+      return { etag: done.ETag };
+    } catch (err) {
+      // Parts of an unfinished upload are billed until aborted.
+      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => {});
+      throw err;
+    } finally {
+      await handle.close().catch(() => {});
+    }
   }
 
   async delete(bucket: string, key: string): Promise<void> {
@@ -430,6 +498,26 @@ async function statFile(path: string): Promise<{ size: number }> {
     return await stat(path);
   } catch (err) {
     throw new DeltaGliderError('ERR_DG_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw new DeltaGliderError('ERR_DG_IO', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Fill buffer[0, length) from the file at `offset`; a file that shrank meanwhile is an error. */
+async function readExactly(handle: FileHandle, buffer: Buffer, length: number, offset: number, path: string): Promise<void> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+    if (bytesRead === 0) {
+      throw new DeltaGliderError('ERR_DG_IO', `${path} ended at ${offset + filled} bytes while being uploaded; was it changed?`);
+    }
+    filled += bytesRead;
   }
 }
 

@@ -14,6 +14,11 @@ export interface CoreCodec {
     options?: Omit<EncodeOptions, 'reference'>,
   ): Promise<CodecResult>;
   hashFile(path: string): Promise<{ sha256: string; size: number }>;
+  /**
+   * Write the delta of a `size`-byte file against itself (the zero-diff delta beside a new
+   * reference) without reading the file; returns the delta's size.
+   */
+  writeIdentityDelta(size: number, deltaPath: string): Promise<number>;
   createDecodeStream(options: DecodeOptions): CodecStream;
   /** Open a reference once for many encodes (its index is built once); optional. */
   openReference?(path: string): ReferenceHandle;
@@ -31,6 +36,7 @@ export function defaultCodec(): CoreCodec {
 export const lazyCodec: CoreCodec = {
   encodeFile: (...args) => defaultCodec().encodeFile(...args),
   hashFile: (path) => defaultCodec().hashFile(path),
+  writeIdentityDelta: (size, deltaPath) => defaultCodec().writeIdentityDelta(size, deltaPath),
   createDecodeStream: (options) => defaultCodec().createDecodeStream(options),
   openReference: (path) => defaultCodec().openReference!(path),
 };

@@ -2,23 +2,30 @@
  * get / openRead / verify: rebuild the original bytes of a logical key. Direct objects are
  * streamed as they are (SHA-256 checked when the metadata has it); deltas are streamed
  * through the decoder with the cached reference, and their SHA-256 must equal
- * dg-file-sha256. A download lands in a temp file beside the destination and is renamed
- * into place only after the check, so nothing corrupt is ever left under the requested name.
+ * dg-file-sha256. A zero-diff delta (dg-ref-sha256 == dg-file-sha256: the object IS its
+ * deltaspace's reference) is not decoded: the cached reference, whose SHA-256 the cache has
+ * just checked, is copied or streamed as is, so memory stays flat whatever its size.
+ * A download lands in a temp file beside the destination and is renamed into place only
+ * after the check, so nothing corrupt is ever left under the requested name.
  */
-import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, stat } from 'node:fs/promises';
 import { finished, PassThrough, pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { DeltaGliderError, isDeltaGliderError, type DeltaGliderErrorCode } from '../errors';
 import type { CodecStream } from '../codec/types';
+import type { CachedReference } from '../ports/reference-cache';
 import { METRIC, type ServiceContext } from './context';
 import { HashingStream, sha256Mismatch } from './hashing';
 import { deltaspaceOf, referenceKeyOf, s3Url } from './keys';
 import { type Located, locateOrThrow, toLogicalObject } from './lookup';
-import { parseDeltaMetadata, parseDirectMetadata } from './metadata';
+import { type DeltaMetadata, parseDeltaMetadata, parseDirectMetadata } from './metadata';
 import { removeQuietly, tempPathBeside } from './temp-files';
 import type { LogicalObject, ServiceGetOptions, ServiceGetResult, VerifyResult } from './types';
+
+/** Read size of a cached reference served as is: few calls, still flat memory. */
+const COPY_CHUNK = 1024 * 1024;
 
 /** An open stream of original bytes and, once it has ended, what it produced. */
 interface OriginalStream {
@@ -51,8 +58,8 @@ async function openOriginal(ctx: ServiceContext, bucket: string, located: Locate
   }
 
   const meta = parseDeltaMetadata(located.head.metadata, where);
-  const refKey = meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey));
-  const reference = await ctx.references.fetch(bucket, refKey, meta.refSha256);
+  const reference = await fetchReference(ctx, bucket, located, meta);
+  if (isZeroDiff(meta)) return openCachedReference(reference, meta, where);
   let decoder: CodecStream;
   try {
     const got = await ctx.storage.get(bucket, located.storedKey);
@@ -82,6 +89,68 @@ async function openOriginal(ctx: ServiceContext, bucket: string, located: Locate
   };
 }
 
+/** The cached, SHA-256-checked reference a delta was made against. Release it when done. */
+function fetchReference(ctx: ServiceContext, bucket: string, located: Located, meta: DeltaMetadata): Promise<CachedReference> {
+  const refKey = meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey));
+  return ctx.references.fetch(bucket, refKey, meta.refSha256);
+}
+
+/**
+ * The delta of a file against itself, stored beside a new reference: the original bytes
+ * are the reference's, so equal SHA-256s prove it whatever the delta holds.
+ */
+function isZeroDiff(meta: DeltaMetadata): boolean {
+  return meta.fileSha256 === meta.refSha256;
+}
+
+/** The metadata of a located zero-diff delta; undefined for anything else. */
+function zeroDiffMetadata(bucket: string, located: Located): DeltaMetadata | undefined {
+  if (located.kind !== 'delta') return undefined;
+  const meta = parseDeltaMetadata(located.head.metadata, s3Url(bucket, located.storedKey));
+  return isZeroDiff(meta) ? meta : undefined;
+}
+
+/** Stream the cached reference as the original bytes; the reference is released once the stream is done. */
+function openCachedReference(reference: CachedReference, meta: DeltaMetadata, where: string): OriginalStream {
+  const counter = new ByteCounter(reference.size, where);
+  finished(counter, () => reference.release().catch(() => undefined));
+  forward(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), counter, where);
+  return {
+    body: counter,
+    expectedSha256: meta.fileSha256,
+    size: reference.size,
+    // The cache checked the SHA-256 of this very file before handing it out.
+    outcome: () => (counter.done ? { sha256: reference.sha256, size: counter.bytes } : undefined),
+  };
+}
+
+/** A pass-through that fails at its end when it did not see exactly `expected` bytes. */
+class ByteCounter extends Transform {
+  bytes = 0;
+  done = false;
+
+  constructor(
+    private readonly expected: number,
+    private readonly where: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: (err?: Error | null) => void): void {
+    if (this.bytes !== this.expected) {
+      callback(new DeltaGliderError('ERR_DG_IO', `${this.where}: read ${this.bytes} bytes of the cached reference, expected ${this.expected}`));
+      return;
+    }
+    this.done = true;
+    callback();
+  }
+}
+
 /**
  * Pipe a storage body into a transform; a failing body fails the transform with an error
  * naming the object. pipeline() rather than pipe(): pipe() re-emits a destination's error
@@ -109,6 +178,8 @@ export async function downloadToFile(
   options: ServiceGetOptions = {},
 ): Promise<ServiceGetResult> {
   const located = await locateOrThrow(ctx.storage, bucket, key);
+  const zeroDiff = zeroDiffMetadata(bucket, located);
+  if (zeroDiff) return copyCachedReference(ctx, bucket, key, located, zeroDiff, destinationPath, options);
   const opened = await openOriginal(ctx, bucket, located, true);
   let temp: string | undefined;
   try {
@@ -131,6 +202,47 @@ export async function downloadToFile(
   }
 }
 
+/**
+ * Download a zero-diff object: a copy of the cached reference, streamed a chunk at a time.
+ */
+async function copyCachedReference(
+  ctx: ServiceContext,
+  bucket: string,
+  key: string,
+  located: Located,
+  meta: DeltaMetadata,
+  destinationPath: string,
+  options: ServiceGetOptions,
+): Promise<ServiceGetResult> {
+  const reference = await fetchReference(ctx, bucket, located, meta);
+  let temp: string | undefined;
+  try {
+    temp = await tempPathBeside(destinationPath);
+    await copyWithProgress(reference.path, temp, reference.size, options.onProgress);
+    const { size } = await stat(temp);
+    if (size !== reference.size) {
+      throw new DeltaGliderError('ERR_DG_IO', `${destinationPath}: copied ${size} bytes of the reference, expected ${reference.size}`);
+    }
+    await rename(temp, destinationPath);
+    ctx.metrics.increment(METRIC.download, 1, { kind: located.kind });
+    return { bucket, key, kind: located.kind, sha256: reference.sha256, size };
+  } catch (err) {
+    if (temp !== undefined) await removeQuietly(temp);
+    if (isDeltaGliderError(err)) throw err;
+    throw new DeltaGliderError('ERR_DG_IO', `${destinationPath}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await reference.release();
+  }
+}
+
+/**
+ * A streamed copy, not copyFile(): copyFile gives the copy the cache file's 0600 mode,
+ * where every other download gets the usual mode the umask allows.
+ */
+async function copyWithProgress(from: string, to: string, size: number, report: ServiceGetOptions['onProgress']): Promise<void> {
+  await pipeline(createReadStream(from, { highWaterMark: COPY_CHUNK }), progressCounter(report, size), createWriteStream(to));
+}
+
 export async function openReadStream(
   ctx: ServiceContext,
   bucket: string,
@@ -151,6 +263,16 @@ const INVALID_OBJECT_CODES: ReadonlySet<DeltaGliderErrorCode> = new Set([
 export async function verifyObject(ctx: ServiceContext, bucket: string, key: string): Promise<VerifyResult> {
   const located = await locateOrThrow(ctx.storage, bucket, key);
   const object = toLogicalObject(bucket, located);
+  const zeroDiff = zeroDiffMetadata(bucket, located);
+  if (zeroDiff) {
+    // Fetching the reference through the cache hashes it: nothing is left to read.
+    const reference = await fetchReference(ctx, bucket, located, zeroDiff);
+    await reference.release();
+    return {
+      bucket, key, kind: located.kind, expectedSha256: zeroDiff.fileSha256, storedSize: object.storedSize,
+      valid: true, actualSha256: reference.sha256, size: reference.size,
+    };
+  }
   const opened = await openOriginal(ctx, bucket, located, false);
   const base = {
     bucket, key, kind: located.kind, expectedSha256: opened.expectedSha256 ?? '', size: object.size, storedSize: object.storedSize,

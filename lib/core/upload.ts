@@ -136,8 +136,7 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
       storedAs = 'delta';
       refSha256 = existing.sha256;
     } else {
-      // The file against itself: a tiny delta, and its SHA-256 for the reference's metadata.
-      encoded = await ctx.codec.encodeFile(job.localPath, job.localPath, deltaPath);
+      encoded = await zeroDiff(ctx, job.localPath, deltaPath);
       ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
       const created = await ctx.references.create({
         bucket, deltaspace, localPath: job.localPath, sourceName: job.name, sha256: encoded.sha256, tool: ctx.tool,
@@ -184,6 +183,17 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
     'ERR_DG_STORAGE',
     `${s3Url(bucket, key)}: the deltaspace reference ${refKey} kept changing during upload (${ctx.maxRaceRetries} attempts)`,
   );
+}
+
+/**
+ * The file against itself: its SHA-256 (for the reference's metadata) and a delta of one
+ * COPY per window, written without encoding. Encoding the file against itself would map
+ * and index all of it, so memory would grow with the file; this reads it once, streaming.
+ */
+async function zeroDiff(ctx: ServiceContext, localPath: string, deltaPath: string): Promise<CodecResult> {
+  const { sha256, size } = await ctx.codec.hashFile(localPath);
+  const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
+  return { sha256, size, deltaSize };
 }
 
 /**

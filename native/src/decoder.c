@@ -157,12 +157,20 @@ static dg_parse step_header(dg_decoder *dec, const uint8_t *in, size_t avail, si
   dg_parse r = dec->state == DG_ST_FILE_HDR ? parse_file_header(dec, dec->hbuf, n, &used)
                                             : dg_dec_parse_window_header(dec, dec->hbuf, n, &used);
   if (r == DG_PARSE_OK) {
-    *taken = used - dec->hlen; /* the previous attempt failed, so used > hlen */
+    /* The previous attempt on hlen bytes asked for more, so used > hlen. */
+    if (used <= dec->hlen) {
+      dg_dec_fail(dec, DG_ERR_INTERNAL, "header parser went backwards");
+      return DG_PARSE_ERR;
+    }
+    *taken = used - dec->hlen;
     dec->hlen = 0;
   } else if (r == DG_PARSE_MORE) {
     if (n == DG_HDR_BUF) {
-      dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, "window %llu: header is malformed (too long)",
-                  (unsigned long long)dec->win_index);
+      if (dec->state == DG_ST_FILE_HDR)
+        dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, "file header is malformed (too long)");
+      else
+        dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA, "window %llu: header is malformed (too long)",
+                    (unsigned long long)dec->win_index);
       return DG_PARSE_ERR;
     }
     *taken = take;

@@ -46,26 +46,26 @@ static dg_parse get_varint(dg_decoder *dec, const uint8_t **p, const uint8_t *en
     if (r_ != DG_PARSE_OK) return r_;                                 \
   } while (0)
 
-static dg_parse fail_parse(dg_decoder *dec, dg_status st) {
-  (void)dec;
-  (void)st;
-  return DG_PARSE_ERR;
-}
+/* Records the error and abandons the parse. */
+#define PARSE_FAIL(...)            \
+  do {                             \
+    dg_dec_fail(dec, __VA_ARGS__); \
+    return DG_PARSE_ERR;           \
+  } while (0)
 
 /* The reference span a VCD_SOURCE window names must lie inside the given reference. */
 static dg_parse check_source_segment(dg_decoder *dec, const dg_window_hdr *w) {
   if (!dec->source)
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_SOURCE_MISMATCH, WIN_FMT
-                                       "delta was made against a reference; none given",
-                                       WIN_ARG(dec)));
+    PARSE_FAIL(DG_ERR_SOURCE_MISMATCH, WIN_FMT
+               "delta was made against a reference; none given",
+               WIN_ARG(dec));
   if (w->seg_pos > dec->source_len || w->seg_len > dec->source_len - w->seg_pos)
-    return fail_parse(
-        dec, dg_dec_fail(dec, DG_ERR_SOURCE_MISMATCH,
-                         WIN_FMT "delta needs reference bytes [%llu, %llu) but the reference "
-                                 "has %llu bytes",
-                         WIN_ARG(dec), (unsigned long long)w->seg_pos,
-                         (unsigned long long)(w->seg_pos + w->seg_len),
-                         (unsigned long long)dec->source_len));
+    PARSE_FAIL(DG_ERR_SOURCE_MISMATCH,
+               WIN_FMT "delta needs reference bytes [%llu, %llu) but the reference "
+                       "has %llu bytes",
+               WIN_ARG(dec), (unsigned long long)w->seg_pos,
+               (unsigned long long)(w->seg_pos + w->seg_len),
+               (unsigned long long)dec->source_len);
   return DG_PARSE_OK;
 }
 
@@ -79,18 +79,18 @@ dg_parse dg_dec_parse_window_header(dg_decoder *dec, const uint8_t *buf, size_t 
   if (p == end) return DG_PARSE_MORE;
   w.win_ind = *p++;
   if (w.win_ind & ~(VCD_WIN_SOURCE | VCD_WIN_TARGET | VCD_WIN_ADLER32))
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
-                                       WIN_FMT "window indicator 0x%02x has reserved bits set",
-                                       WIN_ARG(dec), w.win_ind));
+    PARSE_FAIL(DG_ERR_CORRUPT_DELTA,
+               WIN_FMT "window indicator 0x%02x has reserved bits set",
+               WIN_ARG(dec), w.win_ind);
   if ((w.win_ind & VCD_WIN_SOURCE) && (w.win_ind & VCD_WIN_TARGET))
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
-                                       WIN_FMT "both VCD_SOURCE and VCD_TARGET are set",
-                                       WIN_ARG(dec)));
+    PARSE_FAIL(DG_ERR_CORRUPT_DELTA,
+               WIN_FMT "both VCD_SOURCE and VCD_TARGET are set",
+               WIN_ARG(dec));
   if (w.win_ind & VCD_WIN_TARGET)
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_UNSUPPORTED,
-                                       WIN_FMT "VCD_TARGET windows are not supported "
-                                               "(xdelta3 refuses them too)",
-                                       WIN_ARG(dec)));
+    PARSE_FAIL(DG_ERR_UNSUPPORTED,
+               WIN_FMT "VCD_TARGET windows are not supported "
+                       "(xdelta3 refuses them too)",
+               WIN_ARG(dec));
   if (w.win_ind & VCD_WIN_SOURCE) {
     GET(32, w.seg_len, "source segment length");
     GET(64, w.seg_pos, "source segment position");
@@ -99,23 +99,23 @@ dg_parse dg_dec_parse_window_header(dg_decoder *dec, const uint8_t *buf, size_t 
   const uint8_t *counted_from = p;
   GET(32, v, "target window length");
   if (v > DG_MAX_WINDOW_SIZE)
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_LIMIT,
-                                       WIN_FMT "target window of %llu bytes exceeds the %u "
-                                               "byte limit",
-                                       WIN_ARG(dec), (unsigned long long)v,
-                                       DG_MAX_WINDOW_SIZE));
+    PARSE_FAIL(DG_ERR_LIMIT,
+               WIN_FMT "target window of %llu bytes exceeds the %u "
+                       "byte limit",
+               WIN_ARG(dec), (unsigned long long)v,
+               DG_MAX_WINDOW_SIZE);
   w.target_len = (uint32_t)v;
   if (p == end) return DG_PARSE_MORE;
   w.delta_ind = *p++;
   if (w.delta_ind & ~(VCD_DATACOMP | VCD_INSTCOMP | VCD_ADDRCOMP))
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
-                                       WIN_FMT "delta indicator 0x%02x has reserved bits set",
-                                       WIN_ARG(dec), w.delta_ind));
+    PARSE_FAIL(DG_ERR_CORRUPT_DELTA,
+               WIN_FMT "delta indicator 0x%02x has reserved bits set",
+               WIN_ARG(dec), w.delta_ind);
   if (w.delta_ind && !dec->secondary_id)
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
-                                       WIN_FMT "sections marked compressed but the header "
-                                               "declares no secondary compressor",
-                                       WIN_ARG(dec)));
+    PARSE_FAIL(DG_ERR_CORRUPT_DELTA,
+               WIN_FMT "sections marked compressed but the header "
+                       "declares no secondary compressor",
+               WIN_ARG(dec));
   static const char *const names[3] = {"data section length", "instructions section length",
                                        "addresses section length"};
   uint64_t body = 0;
@@ -124,10 +124,10 @@ dg_parse dg_dec_parse_window_header(dg_decoder *dec, const uint8_t *buf, size_t 
     uint64_t bound = (w.delta_ind & (1u << i)) ? stored_bound(i, w.target_len)
                                                : plain_bound(i, w.target_len);
     if (v > bound)
-      return fail_parse(dec, dg_dec_fail(dec, DG_ERR_LIMIT,
-                                         WIN_FMT "%s %llu is too large for a %u byte window",
-                                         WIN_ARG(dec), names[i], (unsigned long long)v,
-                                         w.target_len));
+      PARSE_FAIL(DG_ERR_LIMIT,
+                 WIN_FMT "%s %llu is too large for a %u byte window",
+                 WIN_ARG(dec), names[i], (unsigned long long)v,
+                 w.target_len);
     w.sec_len[i] = (uint32_t)v;
     body += v;
   }
@@ -138,11 +138,11 @@ dg_parse dg_dec_parse_window_header(dg_decoder *dec, const uint8_t *buf, size_t 
   }
   uint64_t expect = (uint64_t)(p - counted_from) + body;
   if (enc_len != expect)
-    return fail_parse(dec, dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
-                                       WIN_FMT "delta encoding length %llu does not match its "
-                                               "contents (%llu)",
-                                       WIN_ARG(dec), (unsigned long long)enc_len,
-                                       (unsigned long long)expect));
+    PARSE_FAIL(DG_ERR_CORRUPT_DELTA,
+               WIN_FMT "delta encoding length %llu does not match its "
+                       "contents (%llu)",
+               WIN_ARG(dec), (unsigned long long)enc_len,
+               (unsigned long long)expect);
   if ((w.win_ind & VCD_WIN_SOURCE) && check_source_segment(dec, &w) != DG_PARSE_OK)
     return DG_PARSE_ERR;
   dec->win = w;

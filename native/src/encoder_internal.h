@@ -26,9 +26,9 @@ void dg_buf_free(dg_buf *b);
  * absolute position src, or, when self is set, from the window itself at offset src. */
 typedef struct {
   uint32_t lit_len;
-  uint32_t copy_len;
+  uint32_t copy_len : 31;
+  uint32_t self : 1;
   uint64_t src;
-  uint32_t self;
 } dg_op;
 
 typedef struct {
@@ -44,11 +44,14 @@ typedef struct {
   int64_t rep[DG_REPS];  /* reference position minus target position of recent copies,
                             most recent first */
   uint64_t recent_src[4]; /* reference positions of recent copies (~ the NEAR cache) */
+  int64_t anchor;         /* rep-style offset of the last long copy: the main diagonal */
+  uint64_t anchor_len;    /* length of the copy that set it */
   unsigned recent_next;
   /* Local table: every reference position near the current copy diagonal (reference
    * position = target position + rep[0]), by hash of a few bytes; finds the short matches
    * the sampled index cannot (edited code reuses fragments of the code around it). */
-  uint32_t *local_table; /* reference position + 1 */
+  uint64_t *local_table; /* 4 ways of reference position + 1 (32 bits each) per bucket */
+  uint32_t *local_tags;  /* 4 x 8 more hash bits per bucket: reject most misses unread */
   unsigned local_bits;
   uint64_t local_next;   /* next reference position to insert */
   uint32_t *self_table;  /* window offset + 1 of recent positions, by hash of a few bytes */

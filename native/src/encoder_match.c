@@ -6,10 +6,15 @@
  *      relative offset as a recent copy? (versioned binaries: long runs of equal bytes at a
  *      fixed shift, broken by a few changed bytes; such a copy is cheap in NEAR mode);
  *   2. the reference index, probed only at content-sampled positions (see index.h);
- *   3. a small hash table over this window's earlier positions (self-copies).
+ *   3. the local table: every reference position near the current diagonal, hashed by
+ *      6 bytes (the short matches of edited code that the sampled index misses);
+ *   4. a small hash table over this window's earlier positions (self-copies).
  * Matches are extended forward with 8-byte compares and backward over pending literals.
  * A short match is not taken at once: the next few positions are probed too, and a later
- * match that covers more (it may reach back over the first) replaces it.
+ * match that covers more (it may reach back over the first) replaces it. Candidates off
+ * the main diagonal (that of the last long copy) pay a small penalty and look further
+ * ahead: a duplicate of the content elsewhere in the reference must not lure the parse
+ * away from the diagonal it will soon need again.
  * In long literal stretches the scan step grows so incompressible data passes quickly. */
 #include <stdlib.h>
 
@@ -18,30 +23,40 @@
 #include "index.h"
 #include "vcdiff.h"
 
-#define MIN_REP_MATCH 5   /* a repeat-offset copy costs ~2 bytes */
+/* Tuning (each value measured on the benchmark corpus: typescript tar/tgz/zip series and
+ * the biome ELF series). */
+#define MIN_REP_MATCH 4     /* a repeat-offset copy costs ~2 bytes */
 #define MIN_SELF_MATCH 6
-#ifndef SELF_KEY
-#define SELF_KEY 6
-#endif
-#ifndef SELF_MAX_BITS
-#define SELF_MAX_BITS 16
-#endif
-       /* bytes hashed for self-matches */
-#define MAX_READ 16       /* bytes a probe may read at a position */
-#ifndef LAZY_LEN
-#define LAZY_LEN 32
-#endif
-#define GOOD_LEN 256      /* a repeat match this long is taken without other probes */
-#ifndef LOCAL_BITS
-#define LOCAL_BITS 16
-#endif
-#ifndef LOCAL_SPAN
-#define LOCAL_SPAN 256    /* the local table covers about this much around the diagonal */
-#endif
 #define MIN_LOCAL_MATCH 6
-#define PREFETCH_AHEAD 16 /* index buckets are prefetched this many positions ahead */
-#define ACCEL_SHIFT 9     /* step grows by one every 2^ACCEL_SHIFT literal bytes */
-#define MAX_STEP 8
+#define SELF_KEY 6          /* bytes hashed for the self and local tables */
+#define SELF_MAX_BITS 16    /* self table: at most 2^16 entries (256 KiB, stays in L2) */
+#define MAX_READ 16         /* bytes a probe may read at a position */
+#define LAZY_LEN 32         /* matches shorter than this look ahead this far ... */
+#define LAZY_FAR 256        /* ... off-diagonal reference matches this far ... */
+#define LAZY_FAR_LEN 65536  /* ... unless at least this long */
+#define GOOD_LEN 256        /* a repeat match this long is taken without other probes */
+#ifndef LOCAL_BITS
+#define LOCAL_BITS 14
+#endif
+#define LOCAL_BITS_       /* local table: 2^14 buckets of LOCAL_WAYS entries */
+#define LOCAL_WAYS 4     /* fixed: a bucket is two 64-bit words + one 32-bit tag word */
+/* The local table covers about this much around the diagonal: little in copy-rich
+ * targets (the diagonal jumps often; each jump refills the span), more in literal-rich
+ * ones (deflate containers: short matches lie a few KiB off the diagonal). */
+#define LOCAL_SPAN 256
+#define LOCAL_SPAN_WIDE 4096
+#define ANCHOR_LEN 1024         /* a copy this long may set the main diagonal */
+#define OFF_DIAGONAL (1u << 16) /* farther than this from it is "off the diagonal" */
+#define OFF_DIAGONAL_COST 4     /* extra cost charged to such candidates */
+#define PREFETCH_AHEAD 16   /* index buckets are prefetched this many positions ahead */
+#ifndef ACCEL_SHIFT
+#define ACCEL_SHIFT 9
+#endif
+#define ACCEL_SHIFT_       /* in literals, the step grows by one every 2^9 bytes ... */
+#ifndef ACCEL_RESET_LEN
+#define ACCEL_RESET_LEN 32
+#endif
+#define MAX_STEP 8          /* ... up to this */
 /* xdelta3 reads window addresses as 32-bit numbers: keep each window's source segment
  * (plus the window itself) below 2^32. */
 #define MAX_SEGMENT (UINT64_C(0xFFFFFFFF) - DG_MAX_WINDOW_SIZE - 1)
@@ -56,8 +71,9 @@ int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size) {
   /* 32-bit entries: the local table serves references below 4 GiB. */
   if (idx->ref_len >= 16 && idx->ref_len < UINT32_MAX) {
     m->local_bits = LOCAL_BITS;
-    m->local_table = calloc((size_t)1 << LOCAL_BITS, sizeof(uint32_t));
-    if (!m->local_table) return 0;
+    m->local_table = calloc((size_t)2 << LOCAL_BITS, sizeof(uint64_t));
+    m->local_tags = calloc((size_t)1 << LOCAL_BITS, sizeof(uint32_t));
+    if (!m->local_table || !m->local_tags) return 0;
   }
   return m->self_table != NULL;
 }
@@ -65,7 +81,10 @@ int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size) {
 void dg_matcher_free(dg_matcher *m) {
   free(m->self_table);
   free(m->local_table);
-  m->self_table = m->local_table = NULL;
+  free(m->local_tags);
+  m->local_tags = NULL;
+  m->self_table = NULL;
+  m->local_table = NULL;
 }
 
 /* Length of the common prefix of a and b, at most max. */
@@ -109,6 +128,7 @@ typedef struct {
   const uint8_t *ref;
   uint64_t ref_len;
   size_t lit;              /* window offset of the first pending literal byte */
+  size_t lit_total;        /* literal bytes emitted so far in this window */
   uint64_t seg_lo, seg_hi; /* span of the reference used so far in this window */
 } scan;
 
@@ -157,7 +177,13 @@ static inline void ref_candidate(const scan *s, match *best, size_t pos, uint64_
   len += back;
   if (len < min_len) return;
   uint64_t src = rp - back;
-  consider(s, best, pos - back, len, src, 0, inst_cost(len) + ref_addr_cost(s->m, src));
+  /* Near-ties go to the main diagonal (that of the last long copy: a new version keeps
+   * the old layout). A duplicate of the content elsewhere matches as long here and its
+   * NEAR address looks cheaper, but it soon strays and the copies fragment. */
+  int64_t d = (int64_t)src - (int64_t)(s->win_abs + pos - back) - s->m->anchor;
+  long off_diag = (uint64_t)(d < 0 ? -d : d) > OFF_DIAGONAL ? OFF_DIAGONAL_COST : 0;
+  consider(s, best, pos - back, len, src, 0,
+           inst_cost(len) + ref_addr_cost(s->m, src) + off_diag);
 }
 
 static void try_repeats(const scan *s, size_t pos, match *best) {
@@ -211,22 +237,73 @@ static void advance_local(const scan *s, size_t pos) {
   int64_t diag = (int64_t)(s->win_abs + pos) + m->rep[0];
   if (diag < 0 || (uint64_t)diag >= s->ref_len) return;
   uint64_t e = (uint64_t)diag;
-  uint64_t lo = e > LOCAL_SPAN ? e - LOCAL_SPAN : 0;
-  uint64_t hi = e + LOCAL_SPAN;
+  uint64_t span = 2 * (s->lit_total + pos - s->lit) > pos + 65536 ? LOCAL_SPAN_WIDE : LOCAL_SPAN;
+  uint64_t lo = e > span ? e - span : 0;
+  uint64_t hi = e + span;
   if (hi > s->ref_len - 8) hi = s->ref_len - 8;
-  if (m->local_next < lo || m->local_next > hi + 4 * LOCAL_SPAN) m->local_next = lo;
+  if (m->local_next < lo || m->local_next > hi + 4 * span) {
+    /* The diagonal jumped: refill only a narrow span (jumps are frequent); the table
+     * widens again as the diagonal advances. */
+    m->local_next = e > LOCAL_SPAN ? e - LOCAL_SPAN : 0;
+    if (e + LOCAL_SPAN < hi) hi = e + LOCAL_SPAN;
+  }
   unsigned shift = 64 - m->local_bits;
-  for (uint64_t p = m->local_next; p < hi; p++)
-    m->local_table[self_hash(s->ref + p) >> shift] = (uint32_t)(p + 1);
+  for (uint64_t p = m->local_next; p < hi; p++) {
+    uint64_t h = self_hash(s->ref + p);
+    size_t b = (size_t)(h >> shift);
+    /* Push the new entry in front of the bucket's 4 ways (two 64-bit words of positions,
+     * one 32-bit word of tags): the oldest falls out. */
+#ifdef LOCAL_DIRECT
+    ((uint32_t *)m->local_table)[b] = (uint32_t)(p + 1);
+#elif defined(LOCAL_FOUR)
+    uint64_t *w = m->local_table + 2 * b;
+    uint64_t w0 = w[0];
+    w[1] = (w0 >> 32) | (w[1] << 32);
+    w[0] = (p + 1) | (w0 << 32);
+#elif defined(LOCAL_TWO)
+    uint32_t *w2 = (uint32_t *)m->local_table + 2 * b;
+    w2[1] = w2[0];
+    w2[0] = (uint32_t)(p + 1);
+#else
+    uint64_t *w = m->local_table + 2 * b;
+    uint64_t w0 = w[0];
+    w[1] = (w0 >> 32) | (w[1] << 32);
+    w[0] = (p + 1) | (w0 << 32);
+    m->local_tags[b] = (m->local_tags[b] << 8) | (uint8_t)(h >> (shift - 8));
+#endif
+  }
   if (hi > m->local_next) m->local_next = hi;
 }
 
 static void try_local(const scan *s, size_t pos, uint64_t hv, match *best) {
   dg_matcher *m = s->m;
   advance_local(s, pos);
-  uint32_t e = m->local_table[hv >> (64 - m->local_bits)];
-  if (!e) return;
-  ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
+  unsigned shift = 64 - m->local_bits;
+  size_t b = (size_t)(hv >> shift);
+#ifdef LOCAL_DIRECT
+  uint32_t e = ((uint32_t *)m->local_table)[b];
+  if (e) ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
+  return;
+#elif defined(LOCAL_FOUR)
+  uint32_t w4[4];
+  memcpy(w4, m->local_table + 2 * b, 16);
+  for (int w = 0; w < 4 && w4[w]; w++) ref_candidate(s, best, pos, w4[w] - 1, MIN_LOCAL_MATCH);
+  return;
+#elif defined(LOCAL_TWO)
+  const uint32_t *w2 = (const uint32_t *)m->local_table + 2 * b;
+  if (w2[0]) {
+    ref_candidate(s, best, pos, w2[0] - 1, MIN_LOCAL_MATCH);
+    if (w2[1]) ref_candidate(s, best, pos, w2[1] - 1, MIN_LOCAL_MATCH);
+  }
+  return;
+#endif
+  uint8_t tag = (uint8_t)(hv >> (shift - 8));
+  uint32_t tags = m->local_tags[b];
+  for (int w = 0; w < LOCAL_WAYS; w++, tags >>= 8) {
+    uint64_t e = (m->local_table[2 * b + w / 2] >> (32 * (w & 1))) & 0xFFFFFFFFu;
+    if (!e) break;
+    if ((uint8_t)tags == tag) ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
+  }
 }
 
 static void probe(const scan *s, size_t pos, int insert, match *best) {
@@ -239,12 +316,15 @@ static void probe(const scan *s, size_t pos, int insert, match *best) {
   }
   if (s->ref_len) try_repeats(s, pos, best);
   if (best->len >= GOOD_LEN) return;
-#ifndef NO_INDEX
   if (s->m->idx->slot_bits) try_index(s, pos, best);
-#endif
   uint64_t hv = self_hash(s->win + pos);
   if (s->m->local_table) try_local(s, pos, hv, best);
   try_self(s, pos, hv, insert, best);
+}
+
+static int off_anchor(const scan *s, const match *b) {
+  int64_t d = (int64_t)b->src - (int64_t)(s->win_abs + b->start) - s->m->anchor;
+  return (uint64_t)(d < 0 ? -d : d) > OFF_DIAGONAL;
 }
 
 static int push_op(dg_ops *ops, size_t lit_len, size_t copy_len, uint64_t src, int self) {
@@ -255,7 +335,7 @@ static int push_op(dg_ops *ops, size_t lit_len, size_t copy_len, uint64_t src, i
     ops->v = v;
     ops->cap = cap;
   }
-  ops->v[ops->n++] = (dg_op){(uint32_t)lit_len, (uint32_t)copy_len, src, (uint32_t)self};
+  ops->v[ops->n++] = (dg_op){(uint32_t)lit_len, (uint32_t)copy_len, (uint32_t)self, src};
   return 1;
 }
 
@@ -265,6 +345,11 @@ static void remember_copy(dg_matcher *m, scan *s, const match *b) {
   while (r < DG_REPS - 1 && m->rep[r] != d) r++;
   for (; r > 0; r--) m->rep[r] = m->rep[r - 1]; /* move to front */
   m->rep[0] = d;
+  /* A copy much shorter than the anchor's does not move it (a duplicate elsewhere). */
+  if (b->len >= ANCHOR_LEN && b->len >= m->anchor_len / 8) {
+    m->anchor = d;
+    m->anchor_len = b->len;
+  }
   m->recent_src[m->recent_next] = b->src;
   m->recent_next = (m->recent_next + 1) % 4;
   if (b->src < s->seg_lo) s->seg_lo = b->src;
@@ -274,12 +359,13 @@ static void remember_copy(dg_matcher *m, scan *s, const match *b) {
 int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
                     dg_ops *ops) {
   const dg_index *idx = m->idx;
-  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, UINT64_MAX, 0};
+  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, 0, UINT64_MAX, 0};
   memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
   size_t pos = 0;
   /* The last few bytes stay literal unless a match that started earlier covers them. */
   size_t end = n >= MAX_READ ? n - MAX_READ + 1 : 0;
   int prefetch = idx->slot_bits > 0;
+  size_t quiet = 0; /* acceleration grows with the distance from the last long match */
   while (pos < end) {
     match best = {0, 0, 0, 0, 0};
     if (prefetch && pos + PREFETCH_AHEAD < end) {
@@ -288,18 +374,22 @@ int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_ab
     }
     probe(&s, pos, 1, &best);
     if (!best.len) {
-      size_t step = 1 + ((pos - s.lit) >> ACCEL_SHIFT);
+      size_t step = 1 + ((pos - quiet) >> ACCEL_SHIFT);
       pos += step < MAX_STEP ? step : MAX_STEP;
       continue;
     }
-    /* Lazy evaluation: a later start may cover more. */
-    for (size_t p = pos + 1; best.len < LAZY_LEN && p < best.start + best.len && p < end &&
-                             p < pos + LAZY_LEN;
-         p++)
+    /* Lazy evaluation: a later start may cover more. Short matches look a little ahead;
+     * a reference match off the main diagonal looks further, for the diagonal's return. */
+    size_t horizon = best.len < LAZY_LEN ? LAZY_LEN
+                     : !best.self && best.len < LAZY_FAR_LEN && off_anchor(&s, &best) ? LAZY_FAR
+                                                                                    : 0;
+    for (size_t p = pos + 1; p < pos + horizon && p < best.start + best.len && p < end; p++)
       probe(&s, p, 0, &best);
     if (!push_op(ops, best.start - s.lit, best.len, best.src, best.self)) return 0;
+    s.lit_total += best.start - s.lit;
     if (!best.self) remember_copy(m, &s, &best);
     pos = s.lit = best.start + best.len;
+    if (best.len >= ACCEL_RESET_LEN) quiet = pos;
   }
   if (s.lit < n && !push_op(ops, n - s.lit, 0, 0, 0)) return 0;
   return 1;

@@ -1,6 +1,6 @@
 /* Builds the reference index (see index.h): one pass over the reference, hashing every
  * position and inserting the content-sampled ones into a bucketed table whose size is
- * bounded by ref_len / 2 bytes. */
+ * bounded by ref_len / 2 bytes (3/8 of it for references over 64 MiB). */
 #include "index.h"
 
 #include <stdlib.h>
@@ -8,11 +8,24 @@
 #define MIN_SLOT_BITS 10
 #define MAX_SLOT_BITS 34
 
-/* Largest power-of-two bucket count whose table stays within ref_len / 2 bytes. */
+/* Largest power-of-two bucket count whose table stays within ref_len / 2 bytes, 3/8 of it
+ * above 64 MiB: with the mapped reference and the encoder's ~60 MiB of window state that
+ * keeps the peak within 1.5 x reference + 64 MiB. (A bigger table for small references
+ * finds a few more short matches in zips but halves the speed: measured, not worth it.) */
 static unsigned choose_slot_bits(uint64_t ref_len, size_t bucket_size) {
-  uint64_t budget = ref_len / 2 / bucket_size;
+  uint64_t budget = (ref_len <= (UINT64_C(64) << 20) ? ref_len / 2 : ref_len / 8 * 3) / bucket_size;
   unsigned bits = MIN_SLOT_BITS;
   while (bits < MAX_SLOT_BITS && (2ULL << bits) <= budget) bits++;
+  return bits;
+}
+
+/* Densest sampling with at most ~2.5 positions per table entry (older ones are evicted).
+ * Measured on the corpus: up to that, denser sampling with eviction finds more than
+ * sparser sampling that fits; beyond it (1 in 4 on zips) it is slower and worse. */
+static unsigned choose_sample_bits(uint64_t ref_len, unsigned slot_bits) {
+  uint64_t entries = ((uint64_t)DG_IDX_WAYS << slot_bits);
+  unsigned bits = 1;
+  while (bits < DG_IDX_MAX_SAMPLE_BITS && 2 * (ref_len >> bits) > 5 * entries) bits++;
   return bits;
 }
 
@@ -27,33 +40,47 @@ static unsigned choose_slot_bits(uint64_t ref_len, size_t bucket_size) {
     (k)->tag[0] = (t);                                                   \
   } while (0)
 
-/* Buckets are random cache lines: hashing runs PREFETCH_AHEAD positions in front of the
- * insertions so the line is on its way before it is needed. */
-#define PREFETCH_AHEAD 64
+/* Buckets are random cache lines: positions are hashed a block ahead of their insertion,
+ * and the sampled buckets prefetched, so several misses are in flight at once. */
+#define BLOCK 64
+
+static void insert(dg_index *idx, uint64_t p, uint64_t h) {
+  uint64_t b = dg_idx_bucket(idx, h);
+  uint8_t tag = dg_idx_tag(idx, h);
+  /* A run of identical blocks (zeros, padding) would flood one bucket with its own
+   * neighbours: skip a position whose bucket already got one a few bytes back. */
+  if (idx->b32) {
+    dg_bucket32 *k = idx->b32 + b;
+    if (k->pos[0] && k->tag[0] == tag && p - (k->pos[0] - 1) < 2 * DG_IDX_BLOCK) return;
+    INSERT(k, (uint32_t)(p + 1), tag);
+  } else {
+    dg_bucket64 *k = idx->b64 + b;
+    if (k->pos[0] && k->tag[0] == tag && p - (k->pos[0] - 1) < 2 * DG_IDX_BLOCK) return;
+    INSERT(k, p + 1, tag);
+  }
+}
+
+/* Hashes positions [p, p + n) into h[], prefetching the buckets of sampled ones. */
+static void hash_block(const dg_index *idx, uint64_t p, unsigned n, uint64_t *h) {
+  for (unsigned i = 0; i < n; i++) h[i] = dg_idx_hash(idx->ref + p + i);
+  for (unsigned i = 0; i < n; i++)
+    if (dg_idx_sampled(idx, h[i])) dg_idx_prefetch(idx, dg_idx_bucket(idx, h[i]));
+}
 
 static void fill(dg_index *idx) {
-  const uint8_t *ref = idx->ref;
-  uint64_t last = idx->ref_len - DG_IDX_BLOCK;
-  for (uint64_t p = 0; p <= last; p++) {
-    if (p + PREFETCH_AHEAD <= last) {
-      uint64_t ha = dg_idx_hash(ref + p + PREFETCH_AHEAD);
-      if (dg_idx_sampled(idx, ha)) dg_idx_prefetch(idx, dg_idx_bucket(idx, ha));
-    }
-    uint64_t h = dg_idx_hash(ref + p);
-    if (!dg_idx_sampled(idx, h)) continue;
-    uint64_t b = dg_idx_bucket(idx, h);
-    uint8_t tag = dg_idx_tag(idx, h);
-    /* A run of identical blocks (zeros, padding) would flood one bucket with its own
-     * neighbours: skip a position whose bucket already got one a few bytes back. */
-    if (idx->b32) {
-      dg_bucket32 *k = idx->b32 + b;
-      if (k->pos[0] && k->tag[0] == tag && p - (k->pos[0] - 1) < 2 * DG_IDX_BLOCK) continue;
-      INSERT(k, (uint32_t)(p + 1), tag);
-    } else {
-      dg_bucket64 *k = idx->b64 + b;
-      if (k->pos[0] && k->tag[0] == tag && p - (k->pos[0] - 1) < 2 * DG_IDX_BLOCK) continue;
-      INSERT(k, p + 1, tag);
-    }
+  uint64_t count = idx->ref_len - DG_IDX_BLOCK + 1; /* positions with a full block */
+  uint64_t hs[2][BLOCK];
+  unsigned prev_n = 0;
+  uint64_t prev_p = 0;
+  for (uint64_t p = 0;; p += BLOCK) {
+    unsigned n = p < count ? (unsigned)(count - p < BLOCK ? count - p : BLOCK) : 0;
+    uint64_t *cur = hs[(p / BLOCK) & 1], *prev = hs[((p / BLOCK) & 1) ^ 1];
+    if (n) hash_block(idx, p, n, cur);
+    for (unsigned i = 0; i < prev_n; i++)
+      if (dg_idx_sampled(idx, prev[i])) insert(idx, prev_p + i, prev[i]);
+    if (!n) break;
+    prev_n = n;
+    prev_p = p;
   }
 }
 
@@ -71,6 +98,7 @@ dg_index *dg_index_new(const uint8_t *ref, uint64_t ref_len, dg_status *status) 
   int wide = ref_len >= UINT32_MAX;
   size_t bucket = wide ? sizeof(dg_bucket64) : sizeof(dg_bucket32);
   idx->slot_bits = choose_slot_bits(ref_len, bucket);
+  idx->sample_bits = choose_sample_bits(ref_len, idx->slot_bits);
   size_t buckets = (size_t)1 << idx->slot_bits;
   void *table = calloc(buckets, bucket);
   if (!table) goto nomem;

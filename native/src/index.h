@@ -2,8 +2,8 @@
  *
  * The index samples the reference by CONTENT, not by position: a position p is indexed
  * when the hash of ref[p, p + DG_IDX_BLOCK) has its sampling bits zero (about one position
- * in DG_IDX_SAMPLE). The target scanner applies the same test, so it only probes the table
- * (a likely cache miss) at about one target position in DG_IDX_SAMPLE, yet any match
+ * in 2^sample_bits). The target scanner applies the same test, so it only probes the table
+ * (a likely cache miss) at about one target position in 2^sample_bits, yet any match
  * longer than DG_IDX_BLOCK plus a few sampling gaps is still found, wherever it lies in
  * the reference. Buckets hold DG_IDX_WAYS entries in one cache line half. */
 #ifndef DG_INDEX_H
@@ -14,13 +14,8 @@
 
 #include "dg/encoder.h"
 
-#ifndef DG_IDX_BLOCK
 #define DG_IDX_BLOCK 12 /* bytes hashed per indexed position: shortest findable match */
-#endif
-#ifndef DG_IDX_SAMPLE_BITS
-#define DG_IDX_SAMPLE_BITS 3
-#endif
-#define DG_IDX_SAMPLE (1u << DG_IDX_SAMPLE_BITS)
+#define DG_IDX_MAX_SAMPLE_BITS 4
 #define DG_IDX_WAYS 3 /* entries per bucket; a bucket is 16 bytes (32 with 64-bit positions) */
 
 /* Positions are stored + 1 (0 = empty). Each entry has an 8-bit tag of its hash so most
@@ -41,6 +36,7 @@ struct dg_index {
   const uint8_t *ref;
   uint64_t ref_len;
   unsigned slot_bits;   /* table has 2^slot_bits buckets */
+  unsigned sample_bits; /* one position in 2^sample_bits is indexed (by content) */
   dg_bucket32 *b32;     /* when ref_len < 2^32 - 1 */
   dg_bucket64 *b64;     /* larger references */
   size_t memory;
@@ -67,13 +63,18 @@ static inline uint64_t dg_idx_hash(const uint8_t *p) {
 #else
   uint64_t h = dg_load64(p) * 0x9E3779B185EBCA87ULL ^ dg_load64(p + 8) * 0xC2B2AE3D27D4EB4FULL;
 #endif
+#ifdef DG_IDX_FULLMIX
   h ^= h >> 29;
   return h * 0x165667B19E3779F9ULL;
+#else
+  return h;
+#endif
 }
 
 /* Sampling bits sit just below the bucket bits, so they are independent of the bucket. */
 static inline int dg_idx_sampled(const dg_index *idx, uint64_t h) {
-  return ((h >> (64 - idx->slot_bits - DG_IDX_SAMPLE_BITS)) & (DG_IDX_SAMPLE - 1)) == 0;
+  return ((h >> (64 - idx->slot_bits - DG_IDX_MAX_SAMPLE_BITS)) &
+          ((1u << idx->sample_bits) - 1)) == 0;
 }
 
 static inline uint64_t dg_idx_bucket(const dg_index *idx, uint64_t h) {
@@ -81,7 +82,7 @@ static inline uint64_t dg_idx_bucket(const dg_index *idx, uint64_t h) {
 }
 
 static inline uint8_t dg_idx_tag(const dg_index *idx, uint64_t h) {
-  return (uint8_t)(h >> (64 - idx->slot_bits - DG_IDX_SAMPLE_BITS - 8));
+  return (uint8_t)(h >> (64 - idx->slot_bits - DG_IDX_MAX_SAMPLE_BITS - 8));
 }
 
 static inline void dg_idx_prefetch(const dg_index *idx, uint64_t b) {

@@ -71,33 +71,35 @@ dg_status dg_lzma_dec_section(dg_lzma_dec *d, const uint8_t *in, size_t in_len, 
   while (s->avail_out > 0) {
     size_t before_in = s->avail_in, before_out = s->avail_out;
     lzma_ret r = lzma_code(s, LZMA_RUN);
-    if (r != LZMA_OK) return lzma_failure(r, err, err_cap);
+    if (r != LZMA_OK && r != LZMA_BUF_ERROR) return lzma_failure(r, err, err_cap);
     idle = (s->avail_in == before_in && s->avail_out == before_out) ? idle + 1 : 0;
-    if (idle >= 2) {
+    if (idle >= 2 || r == LZMA_BUF_ERROR) {
       snprintf(err, err_cap, "LZMA section gives %zu bytes, %zu declared",
                out_len - s->avail_out, out_len);
       return DG_ERR_CORRUPT_DELTA;
     }
   }
-  /* The payload must be consumed exactly; what is left may only be framing that yields no
-   * bytes (e.g. a chunk header). A 1-byte scratch output catches extra data. */
+  /* The payload must be consumed exactly and hold nothing more: what is left may only be
+   * framing that yields no bytes (e.g. a chunk header), and no decoded byte may still be
+   * pending. A 1-byte scratch output catches extra data; at least one call is made even
+   * when all input is consumed, because liblzma may hold decoded bytes back. */
   idle = 0;
-  while (s->avail_in > 0) {
+  do {
     uint8_t scratch;
     size_t before_in = s->avail_in;
     s->next_out = &scratch;
     s->avail_out = 1;
     lzma_ret r = lzma_code(s, LZMA_RUN);
-    if (r != LZMA_OK) return lzma_failure(r, err, err_cap);
+    if (r != LZMA_OK && r != LZMA_BUF_ERROR) return lzma_failure(r, err, err_cap);
     if (s->avail_out == 0) {
       snprintf(err, err_cap, "LZMA section holds more than the %zu bytes declared", out_len);
       return DG_ERR_CORRUPT_DELTA;
     }
     idle = s->avail_in == before_in ? idle + 1 : 0;
-    if (idle >= 2) {
+    if (s->avail_in > 0 && (idle >= 2 || r == LZMA_BUF_ERROR)) {
       snprintf(err, err_cap, "LZMA section has %zu unused input bytes", s->avail_in);
       return DG_ERR_CORRUPT_DELTA;
     }
-  }
+  } while (s->avail_in > 0);
   return DG_OK;
 }

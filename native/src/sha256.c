@@ -56,6 +56,7 @@ void dg_sha256_init(dg_sha256_ctx *ctx) {
 }
 
 void dg_sha256_update(dg_sha256_ctx *ctx, const uint8_t *data, size_t len) {
+  if (len == 0) return; /* data may be NULL then; memcpy(NULL, 0) is still undefined */
   dg_sha256_blocks_fn blocks = dg_sha256_blocks_best();
   ctx->total_len += len;
   if (ctx->block_len) {

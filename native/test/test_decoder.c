@@ -1,5 +1,6 @@
 /* C tests of the streaming VCDIFF decoder: every xdelta3 vector, any input/output chunking,
  * truncations, byte flips, wrong references, and hand-built deltas for each check. */
+#include <lzma.h>
 #include <stdint.h>
 
 #include "dg/adler32.h"
@@ -290,6 +291,7 @@ typedef struct {
   int adler_set; /* write this adler instead of none (win_ind must have bit 2) */
   uint32_t adler;
   long enc_len_delta; /* added to the correct "length of the delta encoding" */
+  unsigned delta_ind;
 } window;
 
 static void put_window(buf *o, const window *w) {
@@ -302,7 +304,7 @@ static void put_window(buf *o, const window *w) {
                ((w->win_ind & 4) ? 4 : 0) + w->dlen + w->ilen + w->alen;
   putv(o, (uint64_t)((long)enc + w->enc_len_delta));
   putv(o, w->target_len);
-  put8(o, 0);
+  put8(o, w->delta_ind);
   putv(o, w->dlen);
   putv(o, w->ilen);
   putv(o, w->alen);
@@ -558,6 +560,99 @@ static void test_window_errors(void) {
   expect_status(&o, NULL, 0, 0, DG_ERR_CORRUPT_DELTA, NULL, "varint padding");
 }
 
+/* ---- LZMA secondary sections, framed like xdelta3's ----------------------------------- */
+
+/* One xz stream (LZMA2 preset 0, check NONE) shared by consecutive sections, each section
+ * sync-flushed and never finished, framed as varint(plain length) + payload. */
+typedef struct {
+  lzma_stream s;
+} xz_writer;
+
+static void xz_init(xz_writer *x) {
+  lzma_stream init = LZMA_STREAM_INIT;
+  x->s = init;
+  lzma_ret r = lzma_easy_encoder(&x->s, 0, LZMA_CHECK_NONE);
+  CHECK(r == LZMA_OK, "lzma_easy_encoder: %d", (int)r);
+}
+
+static size_t xz_section(xz_writer *x, const void *plain, size_t n, long len_delta,
+                         unsigned char *out, size_t cap) {
+  buf head = {.n = 0};
+  putv(&head, (uint64_t)((long)n + len_delta));
+  memcpy(out, head.b, head.n);
+  x->s.next_in = plain;
+  x->s.avail_in = n;
+  x->s.next_out = out + head.n;
+  x->s.avail_out = cap - head.n;
+  lzma_ret r;
+  do r = lzma_code(&x->s, LZMA_SYNC_FLUSH);
+  while (r == LZMA_OK && x->s.avail_in > 0);
+  CHECK(r == LZMA_OK || r == LZMA_STREAM_END, "lzma sync flush: %d", (int)r);
+  return cap - x->s.avail_out;
+}
+
+/* Window whose data section (ADD-only) is LZMA-compressed. */
+static void put_lzma_window(buf *o, xz_writer *x, const char *text, long len_delta,
+                            size_t extra_target) {
+  static unsigned char sec[4096];
+  size_t n = strlen(text);
+  size_t sl = xz_section(x, text, n, len_delta, sec, sizeof sec);
+  buf inst = {.n = 0};
+  put8(&inst, C_ADD0);
+  putv(&inst, n);
+  window w = {.win_ind = 4, .target_len = n + extra_target, .data = sec, .dlen = sl, .inst = inst.b,
+              .ilen = inst.n, .delta_ind = 1, .adler = dg_adler32(1, (const uint8_t *)text, n)};
+  put_window(o, &w);
+}
+
+static void test_lzma_sections(void) {
+  const char *a = "hello hello hello, secondary compression!";
+  const char *b = "a second window continues the same xz stream";
+  buf o;
+  xz_writer x;
+
+  o.n = 0, file_header(&o, 1), put8(&o, 2), xz_init(&x);
+  put_lzma_window(&o, &x, a, 0, 0);
+  put_lzma_window(&o, &x, b, 0, 0);
+  lzma_end(&x.s);
+  decode_result r = run_synthetic(&o, NULL, 0, 0);
+  size_t la = strlen(a), lb = strlen(b);
+  CHECK(r.status == DG_DONE && r.out_len == la + lb && !memcmp(r.out, a, la) &&
+            !memcmp(r.out + la, b, lb),
+        "two LZMA windows: %d (%s)", r.status, r.err);
+  result_free(&r);
+
+  /* A fresh xz stream per window is NOT what xdelta3 does and must not decode. */
+  o.n = 0, file_header(&o, 1), put8(&o, 2), xz_init(&x);
+  put_lzma_window(&o, &x, a, 0, 0);
+  lzma_end(&x.s);
+  xz_init(&x);
+  put_lzma_window(&o, &x, b, 0, 0);
+  lzma_end(&x.s);
+  expect_status(&o, NULL, 0, 0, DG_ERR_CORRUPT_DELTA, "window 1: data section",
+                "restarted xz stream");
+
+  /* Declared plain length one too long / one too short. */
+  o.n = 0, file_header(&o, 1), put8(&o, 2), xz_init(&x);
+  put_lzma_window(&o, &x, a, 1, 1);
+  lzma_end(&x.s);
+  expect_status(&o, NULL, 0, 0, DG_ERR_CORRUPT_DELTA, "declared", "LZMA length +1");
+  o.n = 0, file_header(&o, 1), put8(&o, 2), xz_init(&x);
+  put_lzma_window(&o, &x, a, -1, 0);
+  lzma_end(&x.s);
+  expect_status(&o, NULL, 0, 0, DG_ERR_CORRUPT_DELTA, "more than", "LZMA length -1");
+
+  /* Not an xz stream at all. */
+  o.n = 0, file_header(&o, 1), put8(&o, 2);
+  unsigned char junk[] = {5, 'n', 'o', 't', ' ', 'a', 'n', ' ', 'x', 'z', ' ', 's', 't', 'r',
+                          'e', 'a', 'm', ' ', 'a', 't', ' ', 'a', 'l', 'l'};
+  unsigned char add5[] = {C_ADD(5)};
+  window w = {.win_ind = 0, .target_len = 5, .data = junk, .dlen = sizeof junk,
+              .inst = add5, .ilen = 1, .delta_ind = 1};
+  put_window(&o, &w);
+  expect_status(&o, NULL, 0, 0, DG_ERR_CORRUPT_DELTA, "not an xz stream", "junk payload");
+}
+
 /* Misuse of the API and behaviour after errors / after DONE. */
 static void test_api(void) {
   dg_decoder *dec = dg_decoder_new(NULL, 0, NULL);
@@ -586,6 +681,7 @@ int main(void) {
   test_window_errors();
   test_overlapping_copies();
   test_source_run_and_empty_windows();
+  test_lzma_sections();
   test_vectors();
   return test_summary();
 }

@@ -3,6 +3,7 @@
  * in every secondary mode and with any input/output chunking, each decoded back by our
  * decoder and, when the binary is on PATH, by the real `xdelta3 -d`. Also checks the
  * format rules xdelta3 relies on by walking the window headers. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, popen, mkdtemp under -std=c11 */
 #include <stdint.h>
 #include <unistd.h>
 
@@ -210,7 +211,7 @@ static void round_trip(const char *name, const bytes *ref, const bytes *tgt,
   static const dg_secondary modes[] = {DG_SECONDARY_NONE, DG_SECONDARY_LZMA,
                                        DG_SECONDARY_AUTO};
   uint8_t want[32];
-  dg_sha256(tgt->p, tgt->n, want);
+  dg_sha256(tgt->n ? tgt->p : (const unsigned char *)"", tgt->n, want);
   for (int m = 0; m < 3; m++) {
     dg_encoder_options o;
     dg_encoder_options_init(&o);
@@ -298,7 +299,7 @@ static void cases(void) {
 
   tgt.n = 0;
   put(&tgt, "abc", 3);
-  for (int i = 0; i < 20000; i++) put(&tgt, "abcabcab" + (i % 3), 1);
+  for (int i = 0; i < 20000; i++) put(&tgt, &"abcabcab"[i % 3], 1);
   put(&tgt, "XYZ", 3);
   for (int i = 0; i < 5000; i++) put(&tgt, "\0", 1);
   round_trip("overlapping self-copies", NULL, &tgt, 0, 200);
@@ -319,6 +320,34 @@ static void cases(void) {
   put(&tgt, "x", 1);
   round_trip("one byte", &ref, &tgt, 0, 40);
 
+  free(ref.p);
+  free(tgt.p);
+}
+
+/* Random compositions of reference pieces, edits, repeats and noise, random windows. */
+static void randomized(void) {
+  bytes ref = {0}, tgt = {0};
+  for (int iter = 0; iter < 12; iter++) {
+    ref.n = tgt.n = 0;
+    size_t ref_len = 20000 + rnd() % 120000;
+    if (iter % 3 == 0) put_text(&ref, ref_len); else put_random(&ref, ref_len);
+    while (tgt.n < 150000) {
+      size_t k = 1 + rnd() % 9000;
+      switch (rnd() % 5) {
+        case 0: put_random(&tgt, k % 300); break;
+        case 1: if (tgt.n > k) put(&tgt, tgt.p + tgt.n - k, k / 2); break; /* self repeat */
+        default: {
+          size_t at = rnd() % ref.n;
+          put(&tgt, ref.p + at, k < ref.n - at ? k : ref.n - at);
+        }
+      }
+      if (tgt.n && rnd() % 2) tgt.p[rnd() % tgt.n] ^= (unsigned char)(1 + rnd() % 255);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "random mix %d", iter);
+    uint32_t w = DG_MIN_WINDOW_SIZE + (uint32_t)(rnd() % (3 * DG_MIN_WINDOW_SIZE));
+    round_trip(name, &ref, &tgt, w, 0);
+  }
   free(ref.p);
   free(tgt.p);
 }
@@ -360,5 +389,6 @@ int main(void) {
 #endif
   bad_options();
   cases();
+  randomized();
   return test_summary();
 }

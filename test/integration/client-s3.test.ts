@@ -70,6 +70,19 @@ describe('DeltaGliderClient against s3rver', () => {
     expect(head.ContentLength).toBe(builds[1].length);
   });
 
+  it('pages listObjectsV2 with MaxKeys and ContinuationToken (hidden keys never shown)', async () => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.listObjectsV2({ Bucket: bucket, Prefix: 'rel/', MaxKeys: 1, ContinuationToken: token });
+      seen.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.NextContinuationToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(seen).toEqual(['rel/app-0.zip', 'rel/app-1.zip', 'rel/app-2.zip']);
+  });
+
   it('a presigned URL of a delta object downloads the exact original bytes over plain HTTP', async () => {
     now = new Date(); // s3rver checks the signature's date against its own clock
     const url = await client.generatePresignedUrl(`s3://${bucket}/rel/app-1.zip`, { expiresIn: 300 });

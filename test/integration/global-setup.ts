@@ -26,4 +26,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
   process.env.AWS_REGION = 'us-east-1';
+  // Tests that build their own S3Client would otherwise print the SDK's Node 20 notice.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }

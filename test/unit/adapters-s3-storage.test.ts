@@ -3,6 +3,9 @@
  * real wire protocol against s3rver; this covers what s3rver cannot: conditional-put
  * failures and multipart copies of >5 GiB sources, with lowered limits).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3Storage } from '../../lib/adapters/s3-storage';
 
@@ -114,6 +117,74 @@ describe('S3Storage (fake client)', () => {
     expect(sent.map((s) => (s.input.Delete as { Objects: unknown[] }).Objects.length)).toEqual([1000, 1000, 500]);
     expect(result.deleted).toHaveLength(2499);
     expect(result.errors).toEqual([{ key: 'k7', code: 'AccessDenied', message: 'no' }]);
+  });
+
+  describe('multipart upload of a file', () => {
+    let dir: string;
+    let file: string;
+    const size = 12 * MiB + 5;
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4096) bytes.writeUInt32LE(i, i);
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'dg-s3-fake-'));
+      file = join(dir, 'big.bin');
+      writeFileSync(file, bytes);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Copy each part's body at send time: the storage reuses its buffers afterwards. */
+    function recordingParts(respond: (name: string, input: Record<string, unknown>) => unknown = () => undefined) {
+      const bodies = new Map<number, Buffer>();
+      const fake = fakeClient((name, input) => {
+        if (name === 'CreateMultipartUploadCommand') return { UploadId: 'up-3' };
+        if (name === 'UploadPartCommand') bodies.set(input.PartNumber as number, Buffer.from(input.Body as Buffer));
+        const out = respond(name, input);
+        if (out !== undefined) return out;
+        if (name === 'UploadPartCommand') return { ETag: `"e${input.PartNumber}"` };
+        if (name === 'CompleteMultipartUploadCommand') return { ETag: '"whole"' };
+        return {};
+      });
+      return { ...fake, bodies };
+    }
+
+    it('reads parts at their offsets, in bounded buffers, and completes with If-None-Match', async () => {
+      const { client, sent, bodies } = recordingParts();
+      const storage = new S3Storage({ client, multipartThreshold: 5 * MiB, partSize: 5 * MiB, queueSize: 2 });
+      const progress: number[] = [];
+      const result = await storage.put('b', 'ds/reference.bin', { file }, {
+        ifNoneMatch: true, metadata: { 'dg-note': 'reference' }, contentType: 'application/octet-stream', onProgress: (n) => progress.push(n),
+      });
+      expect(result.etag).toBe('"whole"');
+      expect(sent.map((x) => x.name)).toEqual([
+        'CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand',
+      ]);
+      expect(sent[0].input).toEqual({ Bucket: 'b', Key: 'ds/reference.bin', Metadata: { 'dg-note': 'reference' }, ContentType: 'application/octet-stream' });
+      const parts = sent.filter((x) => x.name === 'UploadPartCommand').map((x) => [x.input.PartNumber, x.input.ContentLength]);
+      expect(parts.sort()).toEqual([[1, 5 * MiB], [2, 5 * MiB], [3, 2 * MiB + 5]]);
+      expect(Buffer.concat([1, 2, 3].map((n) => bodies.get(n)!)).equals(bytes)).toBe(true);
+      expect(sent[4].input).toEqual({
+        Bucket: 'b', Key: 'ds/reference.bin', UploadId: 'up-3', IfNoneMatch: '*',
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"e1"' }, { PartNumber: 2, ETag: '"e2"' }, { PartNumber: 3, ETag: '"e3"' }] },
+      });
+      expect(progress[0]).toBe(0);
+      expect(progress[progress.length - 1]).toBe(size);
+    });
+
+    it('a lost conditional completion is ERR_DG_PRECONDITION_FAILED, and the upload is aborted', async () => {
+      const { client, sent } = recordingParts((name) => (name === 'CompleteMultipartUploadCommand' ? sdkError('PreconditionFailed', 412) : undefined));
+      const storage = new S3Storage({ client, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+      await expect(storage.put('b', 'ds/reference.bin', { file }, { ifNoneMatch: true })).rejects.toMatchObject({ code: 'ERR_DG_PRECONDITION_FAILED' });
+      expect(sent[sent.length - 1]).toMatchObject({ name: 'AbortMultipartUploadCommand', input: { UploadId: 'up-3' } });
+    });
+
+    it('a failed part aborts the upload', async () => {
+      const { client, sent } = recordingParts((name, input) => (name === 'UploadPartCommand' && input.PartNumber === 2 ? sdkError('SlowDown', 503) : undefined));
+      const storage = new S3Storage({ client, multipartThreshold: 5 * MiB, partSize: 5 * MiB, queueSize: 1 });
+      await expect(storage.put('b', 'k', { file })).rejects.toMatchObject({ code: 'ERR_DG_STORAGE' });
+      expect(sent.map((x) => x.name)).toEqual([
+        'CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'AbortMultipartUploadCommand',
+      ]);
+    });
   });
 
   it('refuses nonsensical options', () => {

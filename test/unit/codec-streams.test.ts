@@ -221,14 +221,15 @@ describe('backpressure', () => {
   });
 
   it('keeps the event loop responsive during heavy encoding (the work is off the JS thread)', async () => {
-    // LZMA over incompressible windows is the slowest thing the encoder does: if it ran on
-    // the JS thread, a 10 ms timer would stall for the length of each window.
-    const target = randomBytes(1024 * 1024);
-    let stalled = 0; // time the timer fired late by more than 30 ms, summed
+    // LZMA over incompressible windows is the slowest thing the encoder does: were it run
+    // on the JS thread, a 10 ms timer would stall for nearly the whole encode. Off the
+    // thread, only scheduling noise (GC, a busy shared machine) delays it.
+    const target = randomBytes(2 * 1024 * 1024);
+    let stalled = 0; // time the timer fired late by more than 40 ms, summed
     let last = performance.now();
     const timer = setInterval(() => {
       const now = performance.now();
-      if (now - last > 40) stalled += now - last - 10;
+      if (now - last > 50) stalled += now - last - 10;
       last = now;
     }, 10);
     const started = performance.now();
@@ -236,7 +237,7 @@ describe('backpressure', () => {
     await run(encoder, split(target, [256 * 1024]));
     const elapsed = performance.now() - started;
     clearInterval(timer);
-    expect(stalled).toBeLessThan(elapsed * 0.25);
+    expect(stalled).toBeLessThan(elapsed * 0.5);
   });
 
   it('destroying a stream mid-write neither crashes nor calls back', async () => {

@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { DeltaService } from '../../lib/core';
 import { isDeltaGliderError } from '../../lib/errors';
 import { BUCKET, makeFixture, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
+import { countingCodec, type CountingCodec } from '../helpers/counting-codec';
 
 async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -169,13 +171,71 @@ describe('DeltaService get / openRead / head / verify', () => {
     mutateMeta('p/t.txt', { 'dg-file-sha256': sha256(Buffer.from('y')) });
     expect(await f.service.verify(BUCKET, 'p/t.txt')).toMatchObject({ valid: false, actualSha256: sha256(text) });
 
-    mutateMeta('p/v2.zip.delta', { 'dg-file-sha256': sha256(Buffer.from('y')) });
-    expect(await f.service.verify(BUCKET, 'p/v2.zip')).toMatchObject({ valid: false, actualSha256: sha256(v2) });
-
-    const obj = f.storage.object(BUCKET, 'p/v1.zip.delta')!;
-    obj.body = obj.body.subarray(0, obj.body.length - 3);
-    const corrupt = await f.service.verify(BUCKET, 'p/v1.zip');
+    const obj = f.storage.object(BUCKET, 'p/v2.zip.delta')!;
+    const intact = obj.body;
+    obj.body = intact.subarray(0, intact.length - 3);
+    const corrupt = await f.service.verify(BUCKET, 'p/v2.zip');
     expect(corrupt.valid).toBe(false);
     expect(corrupt.error?.code).toMatch(/^ERR_DG_/);
+    obj.body = intact;
+
+    mutateMeta('p/v2.zip.delta', { 'dg-file-sha256': sha256(Buffer.from('y')) });
+    expect(await f.service.verify(BUCKET, 'p/v2.zip')).toMatchObject({ valid: false, actualSha256: sha256(v2) });
+  });
+
+  describe('a zero-diff object (the reference itself)', () => {
+    let codec: CountingCodec;
+    let service: DeltaService;
+    beforeEach(() => {
+      codec = countingCodec();
+      service = f.another({ codec });
+    });
+
+    test('get, openRead and verify serve the cached reference and never decode', async () => {
+      const dest = join(outDir, 'v1.zip');
+      expect(await service.get(BUCKET, 'p/v1.zip', dest)).toEqual({ bucket: BUCKET, key: 'p/v1.zip', kind: 'delta', sha256: sha256(v1), size: v1.length });
+      expect(readFileSync(dest).equals(v1)).toBe(true);
+      expect(readdirSync(outDir)).toEqual(['v1.zip']);
+
+      const { body, object } = await service.openRead(BUCKET, 'p/v1.zip');
+      expect(object).toMatchObject({ kind: 'delta', size: v1.length });
+      expect((await readAll(body)).equals(v1)).toBe(true);
+
+      expect(await service.verify(BUCKET, 'p/v1.zip')).toMatchObject({
+        valid: true, kind: 'delta', expectedSha256: sha256(v1), actualSha256: sha256(v1), size: v1.length,
+      });
+      expect(codec.calls).toEqual({});
+      expect(f.metrics.count('deltaglider.reference_cache.miss')).toBe(1);
+      expect(f.metrics.count('deltaglider.reference_cache.hit')).toBe(2);
+    });
+
+    test('get reports progress up to the full size', async () => {
+      const seen: [number, number | undefined][] = [];
+      await service.get(BUCKET, 'p/v1.zip', join(outDir, 'v1.zip'), { onProgress: (bytes, total) => seen.push([bytes, total]) });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen[seen.length - 1]).toEqual([v1.length, v1.length]);
+    });
+
+    test('reference bytes replaced under the same metadata -> ERR_DG_REFERENCE_MISMATCH, nothing left', async () => {
+      const forged = seededBytes(30_000, 998);
+      f.storage.object(BUCKET, 'p/reference.bin')!.body = forged;
+      await expectFailedGet('p/v1.zip', 'ERR_DG_REFERENCE_MISMATCH', new RegExp(`${sha256(forged)}.*${sha256(v1)}`));
+      await expect(service.openRead(BUCKET, 'p/v1.zip')).rejects.toMatchObject({ code: 'ERR_DG_REFERENCE_MISMATCH' });
+    });
+
+    test('a tampered cache entry is not used', async () => {
+      await service.get(BUCKET, 'p/v1.zip', join(outDir, 'a'));
+      await f.cache.tamper(sha256(v1), seededBytes(30_000, 5));
+      expect(await service.get(BUCKET, 'p/v1.zip', join(outDir, 'b'))).toMatchObject({ sha256: sha256(v1) });
+      expect(readFileSync(join(outDir, 'b')).equals(v1)).toBe(true);
+    });
+
+    test('an unwritable destination -> ERR_DG_IO naming it', async () => {
+      const blocker = join(f.dir, 'blocker');
+      writeFileSync(blocker, 'a file where a directory should be');
+      await expect(service.get(BUCKET, 'p/v1.zip', join(blocker, 'x', 'out.zip'))).rejects.toMatchObject({
+        code: 'ERR_DG_IO', message: expect.stringContaining(blocker),
+      });
+    });
   });
 });

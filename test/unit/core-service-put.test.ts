@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
+import { decodeFile, inspectDelta } from '../../lib/codec';
 import { BUCKET, makeFixture, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
+import { countingCodec } from '../helpers/counting-codec';
 
 describe('DeltaService.put', () => {
   let f: Fixture;
@@ -37,6 +39,26 @@ describe('DeltaService.put', () => {
       'dg-note': 'zero-diff (reference identical)',
     });
     expect(f.metrics.count('deltaglider.upload{kind=reference}')).toBe(1);
+  });
+
+  test('first candidate: the zero-diff delta is written without encoding, and decodes to the file', async () => {
+    const codec = countingCodec();
+    const service = f.another({ codec });
+    const big = seededBytes(9 * 1024 * 1024, 3); // more than one 8 MiB window
+    const path = f.file('big.bin', big);
+    const result = await service.put(path, BUCKET, 'rel/big.bin');
+    expect(result).toMatchObject({ storedAs: 'reference', sha256: sha256(big), originalSize: big.length });
+    expect(codec.calls).toEqual({ hashFile: 1, writeIdentityDelta: 1 });
+
+    const deltaPath = f.file('big.delta', f.storage.object(BUCKET, 'rel/big.bin.delta')!.body);
+    const info = await inspectDelta(deltaPath);
+    expect(info.windows.map((w) => w.sourceSegment)).toEqual([
+      { position: 0, length: 8 * 1024 * 1024 }, { position: 8 * 1024 * 1024, length: 1024 * 1024 },
+    ]);
+    expect(result.storedSize).toBe(info.size);
+    const out = join(f.dir, 'big.out');
+    await decodeFile(path, deltaPath, out, { expectedSha256: sha256(big) });
+    expect(readFileSync(out).equals(big)).toBe(true);
   });
 
   test('second similar file: a small delta against the reference, rebuilt byte-exact', async () => {

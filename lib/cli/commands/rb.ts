@@ -33,9 +33,7 @@ async function runRb(ctx: CliContext, args: RbArgs): Promise<void> {
   const bucket = bucketArgument(args.bucket);
   const runtime = openRuntime(args, ctx.io);
   try {
-    // One default page, not maxKeys 1: a truncated listing is what some S3-compatible test
-    // servers (s3rver on OpenSSL 3) cannot produce, and one page costs the same request.
-    const page = await runtime.storage.list(bucket);
+    const page = await runtime.storage.list(bucket, { maxKeys: 1 });
     let deleted = 0;
     if (page.objects.length > 0 || page.commonPrefixes.length > 0) {
       if (!args.force) {

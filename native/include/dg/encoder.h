@@ -40,9 +40,9 @@ typedef enum {
 } dg_secondary;
 
 typedef struct {
-  uint32_t window_size;   /* target bytes per window; default DG_DEFAULT_WINDOW_SIZE */
+  uint32_t window_size;   /* target bytes per window; default DG_MAX_WINDOW_SIZE (16 MiB) */
   dg_secondary secondary; /* default DG_SECONDARY_AUTO */
-  int lzma_preset;        /* 0..9, default chosen by the encoder */
+  int lzma_preset;        /* 0..9, default 1 (data section; others use a 256 KiB dict) */
   int checksum;           /* write VCD_ADLER32 (default 1) */
   const char *app_header; /* optional application header bytes (NULL: none) */
   size_t app_header_len;
