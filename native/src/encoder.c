@@ -222,9 +222,6 @@ static dg_status encode_window(dg_encoder *enc) {
   for (int k = 0; k < SEC_COUNT; k++) want[k] = wants_lzma(enc, k, raw[k]);
   if (!pack_sections(enc, raw, want))
     return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
-  if (getenv("DG_DUMP")) { for (int k = 0; k < 3; k++) { char nm[64]; snprintf(nm, sizeof nm, "/tmp/enc/sec%d.%u", k, enc->windows); FILE *f = fopen(nm, "wb"); fwrite(raw[k]->p, 1, raw[k]->n, f); fclose(f);} }
-  if (getenv("DG_DBG")) fprintf(stderr, "win %zu ops %zu data %zu->%zu inst %zu->%zu addr %zu->%zu\n", n, enc->ops.n,
-    raw[0]->n, want[0]?enc->packed[0].n:0, raw[1]->n, want[1]?enc->packed[1].n:0, raw[2]->n, want[2]?enc->packed[2].n:0);
   for (int k = 0; k < SEC_COUNT; k++) {
     stored[k] = want[k] ? &enc->packed[k] : raw[k];
     if (want[k]) delta_ind |= (uint8_t)(1u << k); /* VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP */

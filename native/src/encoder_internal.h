@@ -53,6 +53,8 @@ typedef struct {
   uint64_t *local_table; /* 4 ways of reference position + 1 (32 bits each) per bucket */
   uint32_t *local_tags;  /* 4 x 8 more hash bits per bucket: reject most misses unread */
   unsigned local_bits;
+  uint32_t *local_direct_table; /* incompressible windows: one position + 1 per bucket */
+  int local_direct;      /* which of the two tables the current window uses */
   uint64_t local_next;   /* next reference position to insert */
   uint32_t *self_table;  /* window offset + 1 of recent positions, by hash of a few bytes */
   unsigned self_bits;

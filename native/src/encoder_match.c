@@ -7,7 +7,8 @@
  *      fixed shift, broken by a few changed bytes; such a copy is cheap in NEAR mode);
  *   2. the reference index, probed only at content-sampled positions (see index.h);
  *   3. the local table: every reference position near the current diagonal, hashed by
- *      6 bytes (the short matches of edited code that the sampled index misses);
+ *      6 bytes (the short matches of edited code that the sampled index misses; 4 ways
+ *      per bucket in compressible windows, direct-mapped and cheaper in the others);
  *   4. a small hash table over this window's earlier positions (self-copies).
  * Matches are extended forward with 8-byte compares and backward over pending literals.
  * A short match is not taken at once: the next few positions are probed too, and a later
@@ -21,13 +22,24 @@
 #include "dg/limits.h"
 #include "encoder_internal.h"
 #include "index.h"
+#include "lzma_enc.h"
 #include "vcdiff.h"
 
 /* Tuning (each value measured on the benchmark corpus: typescript tar/tgz/zip series and
- * the biome ELF series). */
-#define MIN_REP_MATCH 4     /* a repeat-offset copy costs ~2 bytes */
+ * the biome ELF series).
+ * Shortest match of each kind. Where the window is compressible (code, text, tables),
+ * secondary LZMA makes literals cheap while short copies keep their instruction and
+ * address bytes and break LZMA's own matches: there short copies lose (biome -8%, tar
+ * -2..-5% with the longer minimums). In incompressible windows (deflate data) a literal
+ * costs a full byte and the short minimums pay. */
+#define COMPRESSIBLE_BITS 7.5 /* order-0 bits/byte below which a window is compressible */
+#define MIN_REP_MATCH 4       /* a repeat-offset copy costs ~2 bytes */
 #define MIN_SELF_MATCH 6
 #define MIN_LOCAL_MATCH 6
+#define C_MIN_REP 6           /* the same in compressible windows */
+#define C_MIN_SELF 16
+#define C_MIN_LOCAL 12
+#define C_MIN_INDEX 16
 #define SELF_KEY 6          /* bytes hashed for the self and local tables */
 #define SELF_MAX_BITS 16    /* self table: at most 2^16 entries (256 KiB, stays in L2) */
 #define MAX_READ 16         /* bytes a probe may read at a position */
@@ -35,11 +47,9 @@
 #define LAZY_FAR 256        /* ... off-diagonal reference matches this far ... */
 #define LAZY_FAR_LEN 65536  /* ... unless at least this long */
 #define GOOD_LEN 256        /* a repeat match this long is taken without other probes */
-#ifndef LOCAL_BITS
-#define LOCAL_BITS 14
-#endif
-#define LOCAL_BITS_       /* local table: 2^14 buckets of LOCAL_WAYS entries */
+#define LOCAL_BITS 14       /* local table: 2^14 buckets of LOCAL_WAYS entries */
 #define LOCAL_WAYS 4     /* fixed: a bucket is two 64-bit words + one 32-bit tag word */
+#define LOCAL_DIRECT_BITS 14 /* direct-mapped local table of incompressible windows */
 /* The local table covers about this much around the diagonal: little in copy-rich
  * targets (the diagonal jumps often; each jump refills the span), more in literal-rich
  * ones (deflate containers: short matches lie a few KiB off the diagonal). */
@@ -49,14 +59,12 @@
 #define OFF_DIAGONAL (1u << 16) /* farther than this from it is "off the diagonal" */
 #define OFF_DIAGONAL_COST 4     /* extra cost charged to such candidates */
 #define PREFETCH_AHEAD 16   /* index buckets are prefetched this many positions ahead */
-#ifndef ACCEL_SHIFT
+/* In literals the scan step grows by one every 2^ACCEL_SHIFT bytes since the last match
+ * of at least ACCEL_RESET_LEN bytes, up to MAX_STEP. Short matches do not reset it: in
+ * deflate data they are frequent and resetting on them halves the speed for ~0.2%. */
 #define ACCEL_SHIFT 9
-#endif
-#define ACCEL_SHIFT_       /* in literals, the step grows by one every 2^9 bytes ... */
-#ifndef ACCEL_RESET_LEN
-#define ACCEL_RESET_LEN 32
-#endif
-#define MAX_STEP 8          /* ... up to this */
+#define ACCEL_RESET_LEN 12
+#define MAX_STEP 8 /* (16: 5-10% faster on zips, 0.1% bigger) */
 /* xdelta3 reads window addresses as 32-bit numbers: keep each window's source segment
  * (plus the window itself) below 2^32. */
 #define MAX_SEGMENT (UINT64_C(0xFFFFFFFF) - DG_MAX_WINDOW_SIZE - 1)
@@ -73,7 +81,8 @@ int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size) {
     m->local_bits = LOCAL_BITS;
     m->local_table = calloc((size_t)2 << LOCAL_BITS, sizeof(uint64_t));
     m->local_tags = calloc((size_t)1 << LOCAL_BITS, sizeof(uint32_t));
-    if (!m->local_table || !m->local_tags) return 0;
+    m->local_direct_table = calloc((size_t)1 << LOCAL_DIRECT_BITS, sizeof(uint32_t));
+    if (!m->local_table || !m->local_tags || !m->local_direct_table) return 0;
   }
   return m->self_table != NULL;
 }
@@ -82,9 +91,20 @@ void dg_matcher_free(dg_matcher *m) {
   free(m->self_table);
   free(m->local_table);
   free(m->local_tags);
+  free(m->local_direct_table);
   m->local_tags = NULL;
+  m->local_direct_table = NULL;
   m->self_table = NULL;
   m->local_table = NULL;
+}
+
+/* Whether the window's bytes look compressible (order-0 entropy of a sample well below
+ * 8 bits): there secondary compression makes literals cheap, so a short copy saves less
+ * than its instruction and address cost. */
+static int window_compressible(const uint8_t *win, size_t n) {
+  size_t counted;
+  double bits = dg_entropy_bits(win, n, &counted);
+  return counted >= 256 && bits < COMPRESSIBLE_BITS;
 }
 
 /* Length of the common prefix of a and b, at most max. */
@@ -130,6 +150,7 @@ typedef struct {
   size_t lit;              /* window offset of the first pending literal byte */
   size_t lit_total;        /* literal bytes emitted so far in this window */
   uint64_t seg_lo, seg_hi; /* span of the reference used so far in this window */
+  size_t min_rep, min_self, min_local, min_index; /* shortest worthwhile match of each kind */
 } scan;
 
 static inline long inst_cost(size_t len) { return len > 18 ? 1 + vcd_varint_len(len) : 1; }
@@ -192,7 +213,7 @@ static void try_repeats(const scan *s, size_t pos, match *best) {
     int64_t rp = (int64_t)(s->win_abs + pos) + m->rep[r];
     if (rp < 0 || (uint64_t)rp + 4 > s->ref_len) continue;
     if (dg_load32(s->win + pos) != dg_load32(s->ref + rp)) continue;
-    ref_candidate(s, best, pos, (uint64_t)rp, MIN_REP_MATCH);
+    ref_candidate(s, best, pos, (uint64_t)rp, s->min_rep);
   }
 }
 
@@ -202,7 +223,7 @@ static void try_index(const scan *s, size_t pos, match *best) {
   if (!dg_idx_sampled(idx, h)) return;
   uint64_t cand[DG_IDX_WAYS];
   unsigned k = dg_idx_lookup(idx, dg_idx_bucket(idx, h), dg_idx_tag(idx, h), cand);
-  for (unsigned w = 0; w < k; w++) ref_candidate(s, best, pos, cand[w], DG_IDX_BLOCK);
+  for (unsigned w = 0; w < k; w++) ref_candidate(s, best, pos, cand[w], s->min_index);
 }
 
 /* Probes (and, when insert is set, records) pos in the window's own hash table. An entry
@@ -225,9 +246,33 @@ static void try_self(const scan *s, size_t pos, uint64_t hv, int insert, match *
   size_t back_max = pos - s->lit < cand ? pos - s->lit : cand;
   size_t back = extend_backward(t, f, back_max);
   len += back;
-  if (len < MIN_SELF_MATCH) return;
+  if (len < s->min_self) return;
   consider(s, best, pos - back, len, cand - back, 1,
            inst_cost(len) + vcd_varint_len(pos - cand));
+}
+
+/* Inserts reference positions [p, hi) into the 4-way table: each new entry goes in front
+ * of its bucket's ways (two 64-bit words of positions, one 32-bit word of tags) and the
+ * oldest falls out. Keeping several occurrences of a key matters in code and text. */
+static void fill_local_ways(const scan *s, uint64_t p, uint64_t hi) {
+  dg_matcher *m = s->m;
+  unsigned shift = 64 - m->local_bits;
+  for (; p < hi; p++) {
+    uint64_t h = self_hash(s->ref + p);
+    size_t b = (size_t)(h >> shift);
+    uint64_t *w = m->local_table + 2 * b;
+    uint64_t w0 = w[0];
+    w[1] = (w0 >> 32) | (w[1] << 32);
+    w[0] = (p + 1) | (w0 << 32);
+    m->local_tags[b] = (m->local_tags[b] << 8) | (uint8_t)(h >> (shift - 8));
+  }
+}
+
+/* Same for the direct-mapped table of incompressible windows: in deflate data keys rarely
+ * repeat, so one entry per bucket finds as much at a third of the insertion cost. */
+static void fill_local_direct(const scan *s, uint64_t p, uint64_t hi) {
+  uint32_t *t = s->m->local_direct_table;
+  for (; p < hi; p++) t[self_hash(s->ref + p) >> (64 - LOCAL_DIRECT_BITS)] = (uint32_t)(p + 1);
 }
 
 /* Brings the local table up to LOCAL_SPAN bytes past the diagonal at pos; after a jump
@@ -247,62 +292,29 @@ static void advance_local(const scan *s, size_t pos) {
     m->local_next = e > LOCAL_SPAN ? e - LOCAL_SPAN : 0;
     if (e + LOCAL_SPAN < hi) hi = e + LOCAL_SPAN;
   }
-  unsigned shift = 64 - m->local_bits;
-  for (uint64_t p = m->local_next; p < hi; p++) {
-    uint64_t h = self_hash(s->ref + p);
-    size_t b = (size_t)(h >> shift);
-    /* Push the new entry in front of the bucket's 4 ways (two 64-bit words of positions,
-     * one 32-bit word of tags): the oldest falls out. */
-#ifdef LOCAL_DIRECT
-    ((uint32_t *)m->local_table)[b] = (uint32_t)(p + 1);
-#elif defined(LOCAL_FOUR)
-    uint64_t *w = m->local_table + 2 * b;
-    uint64_t w0 = w[0];
-    w[1] = (w0 >> 32) | (w[1] << 32);
-    w[0] = (p + 1) | (w0 << 32);
-#elif defined(LOCAL_TWO)
-    uint32_t *w2 = (uint32_t *)m->local_table + 2 * b;
-    w2[1] = w2[0];
-    w2[0] = (uint32_t)(p + 1);
-#else
-    uint64_t *w = m->local_table + 2 * b;
-    uint64_t w0 = w[0];
-    w[1] = (w0 >> 32) | (w[1] << 32);
-    w[0] = (p + 1) | (w0 << 32);
-    m->local_tags[b] = (m->local_tags[b] << 8) | (uint8_t)(h >> (shift - 8));
-#endif
-  }
+  if (m->local_direct)
+    fill_local_direct(s, m->local_next, hi);
+  else
+    fill_local_ways(s, m->local_next, hi);
   if (hi > m->local_next) m->local_next = hi;
 }
 
 static void try_local(const scan *s, size_t pos, uint64_t hv, match *best) {
   dg_matcher *m = s->m;
   advance_local(s, pos);
+  if (m->local_direct) {
+    uint32_t e = m->local_direct_table[hv >> (64 - LOCAL_DIRECT_BITS)];
+    if (e) ref_candidate(s, best, pos, e - 1, s->min_local);
+    return;
+  }
   unsigned shift = 64 - m->local_bits;
   size_t b = (size_t)(hv >> shift);
-#ifdef LOCAL_DIRECT
-  uint32_t e = ((uint32_t *)m->local_table)[b];
-  if (e) ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
-  return;
-#elif defined(LOCAL_FOUR)
-  uint32_t w4[4];
-  memcpy(w4, m->local_table + 2 * b, 16);
-  for (int w = 0; w < 4 && w4[w]; w++) ref_candidate(s, best, pos, w4[w] - 1, MIN_LOCAL_MATCH);
-  return;
-#elif defined(LOCAL_TWO)
-  const uint32_t *w2 = (const uint32_t *)m->local_table + 2 * b;
-  if (w2[0]) {
-    ref_candidate(s, best, pos, w2[0] - 1, MIN_LOCAL_MATCH);
-    if (w2[1]) ref_candidate(s, best, pos, w2[1] - 1, MIN_LOCAL_MATCH);
-  }
-  return;
-#endif
   uint8_t tag = (uint8_t)(hv >> (shift - 8));
   uint32_t tags = m->local_tags[b];
   for (int w = 0; w < LOCAL_WAYS; w++, tags >>= 8) {
     uint64_t e = (m->local_table[2 * b + w / 2] >> (32 * (w & 1))) & 0xFFFFFFFFu;
     if (!e) break;
-    if ((uint8_t)tags == tag) ref_candidate(s, best, pos, e - 1, MIN_LOCAL_MATCH);
+    if ((uint8_t)tags == tag) ref_candidate(s, best, pos, e - 1, s->min_local);
   }
 }
 
@@ -359,7 +371,19 @@ static void remember_copy(dg_matcher *m, scan *s, const match *b) {
 int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
                     dg_ops *ops) {
   const dg_index *idx = m->idx;
-  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, 0, UINT64_MAX, 0};
+  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, 0, UINT64_MAX, 0,
+            MIN_REP_MATCH, MIN_SELF_MATCH, MIN_LOCAL_MATCH, DG_IDX_BLOCK};
+  int compressible = window_compressible(win, n);
+  if (compressible) {
+    s.min_rep = C_MIN_REP;
+    s.min_self = C_MIN_SELF;
+    s.min_local = C_MIN_LOCAL;
+    s.min_index = C_MIN_INDEX;
+  }
+  if (m->local_direct != !compressible) {
+    m->local_direct = !compressible;
+    m->local_next = 0; /* the other table is stale: refill around the diagonal */
+  }
   memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
   size_t pos = 0;
   /* The last few bytes stay literal unless a match that started earlier covers them. */

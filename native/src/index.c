@@ -60,27 +60,37 @@ static void insert(dg_index *idx, uint64_t p, uint64_t h) {
   }
 }
 
-/* Hashes positions [p, p + n) into h[], prefetching the buckets of sampled ones. */
-static void hash_block(const dg_index *idx, uint64_t p, unsigned n, uint64_t *h) {
-  for (unsigned i = 0; i < n; i++) h[i] = dg_idx_hash(idx->ref + p + i);
-  for (unsigned i = 0; i < n; i++)
-    if (dg_idx_sampled(idx, h[i])) dg_idx_prefetch(idx, dg_idx_bucket(idx, h[i]));
+/* One block of positions to insert: the sampled ones only, with their hashes. */
+typedef struct {
+  uint64_t p[BLOCK], h[BLOCK];
+  unsigned n;
+} sampled_block;
+
+/* Hashes positions [p, p + n), keeps the sampled ones (branch-free: which positions are
+ * sampled is random, a branch per position would mispredict) and prefetches their
+ * buckets. */
+static void hash_block(const dg_index *idx, uint64_t p, unsigned n, sampled_block *out) {
+  unsigned k = 0;
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t h = dg_idx_hash(idx->ref + p + i);
+    out->p[k] = p + i;
+    out->h[k] = h;
+    k += (unsigned)dg_idx_sampled(idx, h);
+  }
+  out->n = k;
+  for (unsigned i = 0; i < k; i++) dg_idx_prefetch(idx, dg_idx_bucket(idx, out->h[i]));
 }
 
 static void fill(dg_index *idx) {
   uint64_t count = idx->ref_len - DG_IDX_BLOCK + 1; /* positions with a full block */
-  uint64_t hs[2][BLOCK];
-  unsigned prev_n = 0;
-  uint64_t prev_p = 0;
+  sampled_block blocks[2];
+  blocks[0].n = blocks[1].n = 0;
   for (uint64_t p = 0;; p += BLOCK) {
     unsigned n = p < count ? (unsigned)(count - p < BLOCK ? count - p : BLOCK) : 0;
-    uint64_t *cur = hs[(p / BLOCK) & 1], *prev = hs[((p / BLOCK) & 1) ^ 1];
+    sampled_block *cur = &blocks[(p / BLOCK) & 1], *prev = &blocks[((p / BLOCK) & 1) ^ 1];
     if (n) hash_block(idx, p, n, cur);
-    for (unsigned i = 0; i < prev_n; i++)
-      if (dg_idx_sampled(idx, prev[i])) insert(idx, prev_p + i, prev[i]);
+    for (unsigned i = 0; i < prev->n; i++) insert(idx, prev->p[i], prev->h[i]);
     if (!n) break;
-    prev_n = n;
-    prev_p = p;
   }
 }
 

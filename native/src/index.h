@@ -54,7 +54,7 @@ static inline uint32_t dg_load32(const uint8_t *p) {
   return v;
 }
 
-/* Well-mixed 64-bit hash of the DG_IDX_BLOCK bytes at p. */
+/* 64-bit hash of the DG_IDX_BLOCK bytes at p (its top bits are well mixed). */
 static inline uint64_t dg_idx_hash(const uint8_t *p) {
 #if DG_IDX_BLOCK == 8
   uint64_t h = dg_load64(p) * 0x9E3779B185EBCA87ULL;
@@ -63,12 +63,9 @@ static inline uint64_t dg_idx_hash(const uint8_t *p) {
 #else
   uint64_t h = dg_load64(p) * 0x9E3779B185EBCA87ULL ^ dg_load64(p + 8) * 0xC2B2AE3D27D4EB4FULL;
 #endif
-#ifdef DG_IDX_FULLMIX
-  h ^= h >> 29;
-  return h * 0x165667B19E3779F9ULL;
-#else
+  /* Only the top bits are used (bucket, sampling, tag), and the top bits of a product
+   * already depend on every input bit: no final mixing step needed. */
   return h;
-#endif
 }
 
 /* Sampling bits sit just below the bucket bits, so they are independent of the bucket. */

@@ -3,7 +3,6 @@
 
 #include <lzma.h>
 #include <stdlib.h>
-#include <stdio.h>
 
 #include "vcdiff.h"
 
@@ -17,13 +16,6 @@ dg_lzma_enc *dg_lzma_enc_new(int preset, uint32_t dict_size) {
   if (dict_size) opt.dict_size = dict_size;
   /* Fast presets: shorter "nice" matches are ~6% faster on delta sections for +0.01%. */
   if (preset <= 3) opt.nice_len = 16;
-  const char *ev = getenv("DG_LZ");
-  if (ev) { /* EXPERIMENT: mode mf nice depth */
-    unsigned mode, mf, nice, depth;
-    if (sscanf(ev, "%u %x %u %u", &mode, &mf, &nice, &depth) == 4) {
-      opt.mode = mode; opt.mf = mf; opt.nice_len = nice; opt.depth = depth;
-    }
-  }
   lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
   dg_lzma_enc *z = calloc(1, sizeof *z);
   if (!z) return NULL;
@@ -65,8 +57,8 @@ static double log2_approx(uint32_t x) {
   return e + f * (1.3465 - 0.3465 * f);
 }
 
-int dg_lzma_worth_trying(const uint8_t *in, size_t len) {
-  /* Sample up to 64 chunks of 1 KiB spread over the section. */
+double dg_entropy_bits(const uint8_t *in, size_t len, size_t *counted_out) {
+  /* Sample up to 64 chunks of 1 KiB spread over the bytes. */
   uint32_t hist[256] = {0};
   size_t chunk = 1024, chunks = len / chunk, counted = 0;
   if (chunks <= 64) {
@@ -80,14 +72,20 @@ int dg_lzma_worth_trying(const uint8_t *in, size_t len) {
     }
     counted = 64 * chunk;
   }
-  /* Small samples look random-ish by chance; only trust the estimate on enough bytes. */
-  if (counted < 4096) return 1;
+  *counted_out = counted;
+  if (!counted) return 8.0;
   /* entropy = log2(N) - sum(c * log2(c)) / N */
   double sum = 0;
   for (int i = 0; i < 256; i++)
     if (hist[i]) sum += hist[i] * log2_approx(hist[i]);
-  double bits = log2_approx((uint32_t)counted) - sum / (double)counted;
-  return bits < 7.9;
+  return log2_approx((uint32_t)counted) - sum / (double)counted;
+}
+
+int dg_lzma_worth_trying(const uint8_t *in, size_t len) {
+  size_t counted;
+  double bits = dg_entropy_bits(in, len, &counted);
+  /* Small samples look random-ish by chance; only trust the estimate on enough bytes. */
+  return counted < 4096 || bits < 7.9;
 }
 
 /* Trial compression of a few spread-out chunks with a throwaway raw LZMA2 encoder. */

@@ -20,6 +20,10 @@ void dg_lzma_enc_free(dg_lzma_enc *z);
 /* Appends the framed compressed form of in[0, len) (len > 0) to out. 0 on failure. */
 int dg_lzma_enc_section(dg_lzma_enc *z, const uint8_t *in, size_t len, dg_buf *out);
 
+/* Order-0 entropy in bits per byte of a sample (up to 64 spread 1 KiB chunks) of the
+ * bytes; *counted is the number of bytes sampled. */
+double dg_entropy_bits(const uint8_t *in, size_t len, size_t *counted);
+
 /* Cheap guess whether LZMA would shrink these bytes: order-0 entropy of a sample below
  * ~7.9 bits per byte. Deflate streams and random data fail it; code, text, tables pass. */
 int dg_lzma_worth_trying(const uint8_t *in, size_t len);

@@ -316,6 +316,21 @@ static void cases(void) {
   round_trip("multi-window", &ref, &tgt, DG_MIN_WINDOW_SIZE, 0);
   round_trip("multi-window default", &ref, &tgt, 0, 0);
 
+  /* Incompressible data repeating itself (the matcher's "incompressible window" mode must
+   * still find self-copies). */
+  tgt.n = 0;
+  put_random(&tgt, 50000);
+  put(&tgt, tgt.p, 50000);
+  put(&tgt, tgt.p, 50000);
+  round_trip("random repeated, no reference", NULL, &tgt, 0, 50000 + 2000);
+
+  /* Compressible target with sparse edits against its reference (the "compressible
+   * window" mode with its longer minimum matches): still mostly copies. */
+  tgt.n = 0;
+  put(&tgt, ref.p, 200000);
+  for (size_t i = 100; i < tgt.n; i += 700) tgt.p[i] ^= 0x20;
+  round_trip("text edits", &ref, &tgt, 0, 200000 / 700 * 8);
+
   tgt.n = 0;
   put(&tgt, "x", 1);
   round_trip("one byte", &ref, &tgt, 0, 40);
