@@ -21,7 +21,7 @@ export type SecondaryCompression =
 export interface EncodeOptions {
   /** The reference (source) to encode against; null or omitted: no reference. */
   reference?: ReferenceInput | null;
-  /** Target bytes per VCDIFF window (16 KiB .. 16 MiB, default 8 MiB). */
+  /** Target bytes per VCDIFF window (16 KiB .. 16 MiB, default 16 MiB: the largest `xdelta3 -d` reads, and the smallest deltas). */
   windowSize?: number;
   secondary?: SecondaryCompression;
   /** Write VCD_ADLER32 window checksums (default true). */

@@ -14,7 +14,7 @@ namespace dg {
 struct EncoderTraits {
   using Context = dg_encoder;
   struct Config {
-    uint32_t windowSize = DG_DEFAULT_WINDOW_SIZE;
+    uint32_t windowSize = 0;  // 0: the encoder's default (dg_encoder_options_init)
     dg_secondary secondary = DG_SECONDARY_AUTO;
     int lzmaPreset = -1;  // -1: the encoder's default
     bool checksum = true;
@@ -27,8 +27,8 @@ struct EncoderTraits {
 
   static Config ParseConfig(Napi::Env env, const Napi::Object& opts) {
     Config config;
-    uint64_t window = OptionalIndex(opts, "windowSize", DG_DEFAULT_WINDOW_SIZE);
-    if (window < DG_MIN_WINDOW_SIZE || window > DG_MAX_WINDOW_SIZE) {
+    uint64_t window = OptionalIndex(opts, "windowSize", 0);
+    if (window != 0 && (window < DG_MIN_WINDOW_SIZE || window > DG_MAX_WINDOW_SIZE)) {
       throw Napi::RangeError::New(env, "options.windowSize must be between " +
                                            std::to_string(DG_MIN_WINDOW_SIZE) + " and " +
                                            std::to_string(DG_MAX_WINDOW_SIZE));
@@ -77,7 +77,7 @@ struct EncoderTraits {
     }
     dg_encoder_options opts;
     dg_encoder_options_init(&opts);
-    opts.window_size = config.windowSize;
+    if (config.windowSize) opts.window_size = config.windowSize;
     opts.secondary = config.secondary;
     if (config.lzmaPreset >= 0) opts.lzma_preset = config.lzmaPreset;
     opts.checksum = config.checksum ? 1 : 0;
@@ -93,7 +93,9 @@ struct EncoderTraits {
   }
 
   // The encoder buffers a window of target and the delta sections made from it.
-  static int64_t MemoryEstimate(const Config& config) { return 2 * int64_t{config.windowSize}; }
+  static int64_t MemoryEstimate(const Config& config) {
+    return 2 * int64_t{config.windowSize ? config.windowSize : DG_MAX_WINDOW_SIZE};
+  }
 
   static dg_status Feed(Context* enc, const uint8_t* in, size_t inLength, int finish,
                         uint8_t* out, size_t outLength, size_t* consumed, size_t* produced) {

@@ -127,7 +127,7 @@ function encodeCommand(ctx: CliContext): CommandModule<object, EncodeArgs> {
           default: 'auto' as const,
           describe: 'Secondary compression of the delta sections (none = plain RFC 3284)',
         })
-        .option('window-size', { type: 'string', describe: 'Target bytes per window, 16K..16M (default 8M)' })
+        .option('window-size', { type: 'string', describe: 'Target bytes per window, 16K..16M (default 16M)' })
         .option('checksum', { type: 'boolean', default: true, describe: 'Write adler32 window checksums (--no-checksum to omit)' })
         .option('json', { type: 'boolean', describe: 'Print the result as JSON' }) as unknown as Argv<EncodeArgs>,
     handler: (args) => encode(ctx, { ...args, target: shown(args.target), delta: shown(args.delta) }),
