@@ -6,13 +6,13 @@
  *   name, anything else is the file name;
  * - recursive: relative paths below the source root, filtered by --include/--exclude.
  */
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 
 import { DeltaGliderError } from '../errors';
 import type { DeltaServiceApi } from '../core/types';
 import { usageError } from './context';
 import type { PathFilter } from './filters';
-import { walkFiles, statOrNull } from './local-files';
+import { assertSafeRelative, walkFiles, statOrNull } from './local-files';
 import { listLogicalObjects } from './s3-listing';
 import { directoryPrefix, formatS3Url, isS3Url, keyBaseName, parseS3Url, S3Location } from './s3-url';
 
@@ -171,10 +171,7 @@ async function* objectsBelow(input: PlanInput, from: S3Location) {
     // "Folder" marker objects have nothing to transfer.
     if (relative === '' || relative.endsWith('/')) continue;
     if (!input.filter.includes(relative)) continue;
-    if (relative.split('/').some((part) => part === '..' || part === '.' || part === '') || isAbsolute(relative)) {
-      // A key like `a/../../x` would write outside the destination directory.
-      throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `refusing key ${formatS3Url(from.bucket, object.key)}: not a safe relative path`);
-    }
+    assertSafeRelative(relative, `key ${formatS3Url(from.bucket, object.key)}`);
     yield { object, relative };
   }
 }

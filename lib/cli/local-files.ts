@@ -1,6 +1,8 @@
 /** Local side of recursive transfers: the files under a directory, in a stable order. */
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+
+import { DeltaGliderError } from '../errors';
 
 export interface LocalFile {
   path: string;
@@ -34,5 +36,12 @@ export async function statOrNull(path: string): Promise<Awaited<ReturnType<typeo
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw err;
+  }
+}
+
+/** A key that would land outside the destination directory (`a/../../x`) is refused. */
+export function assertSafeRelative(relative: string, where: string): void {
+  if (isAbsolute(relative) || relative.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `refusing ${where}: not a safe relative path`);
   }
 }

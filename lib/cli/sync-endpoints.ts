@@ -4,7 +4,7 @@
  * size, so it compares equal to the file it came from).
  */
 import { stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { DeltaGliderError } from '../errors';
 import { mapLimit } from '../core/concurrency';
@@ -73,9 +73,3 @@ export async function listSide(side: SyncSide, service: DeltaServiceApi, role: '
   }));
 }
 
-/** A key that would land outside the destination directory (`a/../../x`) is refused. */
-export function assertSafeRelative(relative: string, where: string): void {
-  if (isAbsolute(relative) || relative.split('/').some((part) => part === '..' || part === '.' || part === '')) {
-    throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `refusing ${where}: not a safe relative path`);
-  }
-}

@@ -2,7 +2,7 @@
 import { filterRulesFromArgv, globToRegExp, PathFilter } from '../../lib/cli/filters';
 import { formatDateTime, humanSize, objectLine, prefixLine, savedPercent } from '../../lib/cli/format';
 import { parseMetadataOption, userMetadata } from '../../lib/cli/metadata-option';
-import { runPool } from '../../lib/cli/pool';
+import { mapLimit } from '../../lib/core/concurrency';
 import { resolveStorageConfig } from '../../lib/cli/runtime';
 import { directoryPrefix, keyBaseName, parseS3Url } from '../../lib/cli/s3-url';
 import { storageNote, resultLine } from '../../lib/cli/transfer-report';
@@ -97,11 +97,11 @@ describe('--metadata', () => {
   });
 });
 
-describe('runPool', () => {
+describe('mapLimit', () => {
   it('bounds parallelism and keeps result order', async () => {
     let active = 0;
     let peak = 0;
-    const out = await runPool([5, 1, 4, 2, 3, 0], 2, async (n) => {
+    const out = await mapLimit([5, 1, 4, 2, 3, 0], 2, async (n) => {
       active++;
       peak = Math.max(peak, active);
       await new Promise((r) => setTimeout(r, n));

@@ -16,7 +16,7 @@ import { CliContext, EXIT_FAILURE, usageError } from '../context';
 import { checkArguments, describeEndpoint, planTransfers, Transfer } from '../cp-plan';
 import { filterFromArgs } from '../filters';
 import { parseMetadataOption, userMetadata } from '../metadata-option';
-import { runPool } from '../pool';
+import { mapLimit } from '../../core/concurrency';
 import { createProgress, Progress } from '../progress';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { keyBaseName } from '../s3-url';
@@ -95,7 +95,7 @@ async function runCp(ctx: CliContext, rawArgs: CpArgs): Promise<void> {
     const executor = new TransferExecutor(ctx, runtime.service, progress, putOptions, metadata);
     let results: TransferResult[];
     try {
-      results = await runPool(transfers, recursive ? PARALLEL_TRANSFERS : 1, async (transfer) => {
+      results = await mapLimit(transfers, recursive ? PARALLEL_TRANSFERS : 1, async (transfer) => {
         const result = args.dryrun ? dryRunResult(transfer) : await executor.run(transfer);
         if (!args.json) printResult(ctx, progress, result, quiet);
         return result;

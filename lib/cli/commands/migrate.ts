@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { migrate, type MigrateItem } from '../../core/migrate';
 import { CliContext, EXIT_FAILURE, usageError } from '../context';
-import { filterRulesFromArgv, filterRulesFromOptions, PathFilter } from '../filters';
+import { filterFromArgs } from '../filters';
 import { humanSize, savedPercent } from '../format';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { formatS3Url, isS3Url, parseS3Url } from '../s3-url';
@@ -61,10 +61,7 @@ async function runMigrate(ctx: CliContext, args: MigrateArgs): Promise<void> {
   if (args.maxRatio !== undefined && !(args.maxRatio >= 0 && args.maxRatio <= 1)) {
     throw usageError(`--max-ratio must be a number from 0 to 1 (got ${args.maxRatio})`);
   }
-  const rules = filterRulesFromArgv(ctx.argv);
-  const filter = new PathFilter(
-    rules.length === (args.include?.length ?? 0) + (args.exclude?.length ?? 0) ? rules : filterRulesFromOptions(args.include, args.exclude),
-  );
+  const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
   if (!args.dryRun && !args.yes) {
     const stdinIsTTY = Boolean((ctx.io.stdin as { isTTY?: boolean }).isTTY);

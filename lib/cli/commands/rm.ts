@@ -9,7 +9,7 @@ import { DeltaGliderError } from '../../errors';
 import type { DeltaServiceApi, LogicalObject } from '../../core/types';
 import { CliContext, EXIT_FAILURE, usageError } from '../context';
 import { filterFromArgs, PathFilter } from '../filters';
-import { runPool } from '../pool';
+import { mapLimit } from '../../core/concurrency';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { listLogicalObjects } from '../s3-listing';
 import { directoryPrefix, formatS3Url, parseS3Url } from '../s3-url';
@@ -112,7 +112,7 @@ async function removePrefix(
     const space = object.key.slice(0, object.key.lastIndexOf('/') + 1);
     byDeltaspace.set(space, [...(byDeltaspace.get(space) ?? []), object]);
   }
-  const groups = await runPool([...byDeltaspace.values()], PARALLEL_DELTASPACES, async (objects) => {
+  const groups = await mapLimit([...byDeltaspace.values()], PARALLEL_DELTASPACES, async (objects) => {
     const results: DeleteResult[] = [];
     for (const object of objects) {
       try {

@@ -17,11 +17,12 @@ import { groupByDeltaspace, planSync, type SyncDirection } from '../../core/sync
 import type { DeltaServiceApi } from '../../core/types';
 import { CliContext, EXIT_FAILURE, usageError } from '../context';
 import { userMetadata } from '../metadata-option';
-import { filterRulesFromArgv, filterRulesFromOptions, PathFilter } from '../filters';
+import { filterFromArgs } from '../filters';
+import { assertSafeRelative } from '../local-files';
 import { createProgress, type Progress } from '../progress';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import {
-  assertSafeRelative, describeEntry, listSide, localPathOf, parseSyncSide,
+  describeEntry, listSide, localPathOf, parseSyncSide,
   type AnySyncEntry, type LocalSyncEntry, type S3SyncEntry, type SyncSide,
 } from '../sync-endpoints';
 import { failure, putOutcome, resultLine, type TransferResult } from '../transfer-report';
@@ -79,7 +80,7 @@ async function runSync(ctx: CliContext, args: SyncArgs): Promise<void> {
   if (args.maxRatio !== undefined && !(args.maxRatio >= 0 && args.maxRatio <= 1)) {
     throw usageError(`--max-ratio must be a number from 0 to 1 (got ${args.maxRatio})`);
   }
-  const filter = new PathFilter(filterRules(ctx, args));
+  const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
   const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio });
   const quiet = Boolean(args.quiet || args.onlyShowErrors);
@@ -130,12 +131,6 @@ function directionOf(source: SyncSide, destination: SyncSide): SyncDirection {
   if (source.kind === 's3' && destination.kind === 'local') return 'download';
   if (source.kind === 's3' && destination.kind === 's3') return 'copy';
   throw usageError('sync needs at least one s3:// location (local to local is not supported)');
-}
-
-function filterRules(ctx: CliContext, args: SyncArgs) {
-  const fromArgv = filterRulesFromArgv(ctx.argv);
-  const given = (args.include?.length ?? 0) + (args.exclude?.length ?? 0);
-  return fromArgv.length === given ? fromArgv : filterRulesFromOptions(args.include, args.exclude);
 }
 
 /** Runs the planned operations; every failure becomes a result, so the others go on. */
