@@ -14,3 +14,4 @@ export { NoopMetrics } from './noop-metrics';
 export { LoggingMetrics } from './logging-metrics';
 export { CloudWatchMetrics, type CloudWatchMetricsOptions, type PutMetricDataSender } from './cloudwatch-metrics';
 export { createMetrics } from './create-metrics';
+export { S3BucketAcl, bucketAclFor, requireBucketAcl } from './s3-bucket-acl';
