@@ -58,7 +58,8 @@ const DEFAULT_PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
 
 export interface S3StorageOptions extends S3ConnectionOptions {
-  /** Bodies larger than this (or of unknown size) use multipart upload. Default 64 MiB. */
+  /** Bodies larger than this (or of unknown size) use multipart upload. Default 16 MiB: smaller
+   * bodies are read into memory once, so the SDK can resend them on a retry. */
   multipartThreshold?: number;
   /**
    * Multipart part size. Default 8 MiB, as the aws CLI (at least 5 MiB; raised for files
@@ -103,7 +104,7 @@ export class S3Storage implements StoragePort {
     this.ownsClient = options.client === undefined;
     this.description = endpoint ? `s3 (${endpoint})` : `s3 (aws ${this.region})`;
     this.supportsConditionalPut = options.supportsConditionalPut ?? true;
-    this.multipartThreshold = positive(options.multipartThreshold, 64 * MiB, 'multipartThreshold');
+    this.multipartThreshold = positive(options.multipartThreshold, 16 * MiB, 'multipartThreshold');
     this.partSize = Math.max(MIN_PART_SIZE, positive(options.partSize, DEFAULT_PART_SIZE, 'partSize'));
     this.queueSize = positive(options.queueSize, 4, 'queueSize');
     this.multipartCopyThreshold = positive(options.multipartCopyThreshold, 5 * 1024 * MiB, 'multipartCopyThreshold');
