@@ -8,6 +8,7 @@ import { DeltaService, type DeltaServiceOptions } from '../../lib/core';
 import type { Metrics } from '../../lib/ports/metrics';
 import { MemoryReferenceCache } from './memory-reference-cache';
 import { MemoryStorage, type MemoryStorageOptions } from './memory-storage';
+import { randomBytes as seededBytes } from './gen-data';
 
 export const BUCKET = 'bucket';
 export const FIXED_NOW = new Date('2026-03-04T05:06:07.000Z');
@@ -64,20 +65,8 @@ export function makeFixture(storageOptions: MemoryStorageOptions = {}, serviceOp
   };
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so tests are reproducible. */
-export function seededBytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes, so tests are reproducible. */
+export { seededBytes };
 
 /** A "next build": the base with a few small edits and an insertion. */
 export function similarTo(base: Buffer, seed: number): Buffer {

@@ -13,6 +13,7 @@ import { main } from '../../lib/cli/main';
 import type { CliIO } from '../../lib/cli/context';
 import { createStorage } from '../../lib/adapters';
 import type { StoragePort } from '../../lib/ports';
+import { randomBytes } from '../helpers/gen-data';
 
 export interface RunResult {
   code: number;
@@ -82,20 +83,8 @@ export class CliHarness {
   }
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so versions can share most content. */
-export function randomBytes(size: number, seed: number): Buffer {
-  const buf = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    buf[i] = x & 0xff;
-  }
-  return buf;
-}
+/** Deterministic pseudo-random bytes, so versions can share most content. */
+export { randomBytes };
 
 /** A "next version" of `base`: a few small edits, so it deltas well against it. */
 export function nextVersion(base: Buffer, seed: number): Buffer {
