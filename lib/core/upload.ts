@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { CodecResult } from '../codec/types';
+import type { CodecResult, ReferenceInput } from '../codec/types';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import type { Metadata } from '../ports/storage';
 import { METRIC, type ServiceContext } from './context';
@@ -126,7 +126,17 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
     const started = Date.now();
     if (existing) {
       const { key: existingKey, sha256: existingSha } = existing;
-      const reference = await ctx.encodeReferences.acquire(existingSha, () => ctx.references.fetch(bucket, existingKey, existingSha));
+      let reference: ReferenceInput;
+      try {
+        reference = await ctx.encodeReferences.acquire(existingSha, () => ctx.references.fetch(bucket, existingKey, existingSha));
+      } catch (err) {
+        // On stores without conditional writes a racing writer can replace reference.bin
+        // between our HEAD and GET: the bytes then differ from the metadata we read. Look again.
+        if (!isDeltaGliderError(err, 'ERR_DG_REFERENCE_MISMATCH')) throw err;
+        ctx.metrics.increment(METRIC.referenceRace);
+        ctx.logger.warn('reference replaced while fetching it; looking again', { key: s3Url(bucket, existingKey), attempt });
+        continue;
+      }
       encoded = await ctx.codec.encodeFile(reference, job.localPath, deltaPath);
       ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
       if (!ctx.policy.acceptsDelta(encoded.deltaSize, encoded.size, maxRatio)) {

@@ -124,4 +124,29 @@ describe('reference races', () => {
     expect(n).toBe(4);
     expect(f.storage.object(BUCKET, 'ds/b.zip.delta')).toBeUndefined();
   });
+
+  test('a reference replaced between its HEAD and GET is looked up again, not a failed upload', async () => {
+    f = makeFixture({ enforceIfNoneMatch: false });
+    await f.service.put(f.file('a.zip', a), BUCKET, 'ds/a.zip');
+    await f.cache.clear();
+    // Another writer (no conditional writes) overwrites reference.bin with its own first file
+    // just as this upload starts downloading the reference it saw in the HEAD.
+    const c = similarTo(a, 33);
+    let replaced = false;
+    f.storage.hook = (op, _bucket, key) => {
+      if (op !== 'get' || key !== 'ds/reference.bin' || replaced) return;
+      replaced = true;
+      const ref = f.storage.object(BUCKET, 'ds/reference.bin')!;
+      f.storage.setObject(BUCKET, 'ds/reference.bin', c, { ...ref.metadata, 'dg-file-sha256': sha256(c) });
+    };
+    const put = await f.service.put(f.file('b.zip', b), BUCKET, 'ds/b.zip');
+    f.storage.hook = undefined;
+    expect(replaced).toBe(true);
+    expect(put.storedAs).toBe('delta');
+    await f.cache.clear();
+    const out = join(f.dir, 'out');
+    const got = await f.service.get(BUCKET, 'ds/b.zip', out);
+    expect(got.sha256).toBe(sha256(b));
+    expect(readFileSync(out).equals(b)).toBe(true);
+  });
 });
