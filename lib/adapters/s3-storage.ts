@@ -119,14 +119,7 @@ export class S3Storage implements StoragePort {
   async head(bucket: string, key: string): Promise<ObjectHead | null> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        lastModified: out.LastModified,
-        etag: out.ETag,
-        contentType: out.ContentType,
-        metadata: lowercaseKeys(out.Metadata),
-      };
+      return objectHead(key, out);
     } catch (err) {
       const mapped = mapS3Error(err, `HEAD s3://${bucket}/${key}`);
       // HEAD has no body, so a missing bucket also looks like a plain 404 here.
@@ -170,14 +163,7 @@ export class S3Storage implements StoragePort {
       }
       return {
         body: out.Body,
-        head: {
-          key,
-          size: out.ContentLength ?? 0,
-          lastModified: out.LastModified,
-          etag: out.ETag,
-          contentType: out.ContentType,
-          metadata: lowercaseKeys(out.Metadata),
-        },
+        head: objectHead(key, out),
       };
     } catch (err) {
       throw mapS3Error(err, `GET s3://${bucket}/${key}`);
@@ -539,4 +525,19 @@ async function readAll(stream: Readable, declared: number): Promise<Buffer> {
     throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `stream body has ${total} bytes, declared size was ${declared}`);
   }
   return Buffer.concat(chunks, total);
+}
+
+/** The head fields HeadObject and GetObject answer alike. */
+function objectHead(
+  key: string,
+  out: { ContentLength?: number; LastModified?: Date; ETag?: string; ContentType?: string; Metadata?: Record<string, string> },
+): ObjectHead {
+  return {
+    key,
+    size: out.ContentLength ?? 0,
+    lastModified: out.LastModified,
+    etag: out.ETag,
+    contentType: out.ContentType,
+    metadata: lowercaseKeys(out.Metadata),
+  };
 }

@@ -15,9 +15,10 @@
 import { Transform, TransformCallback, TransformOptions } from 'node:stream';
 
 import { DeltaGliderError } from '../errors';
-import type { NativeCodec } from './binding';
+import type { NativeCodec, NativeReference } from './binding';
 import { toCodecError } from './native-error';
-import type { CodecResult, CodecStream } from './types';
+import { resolveReference } from './reference';
+import type { CodecResult, CodecStream, ReferenceInput } from './types';
 
 /** Output buffer per allocation (default); each native call produces at most this much. */
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -59,8 +60,16 @@ export abstract class CodecTransform extends Transform implements CodecStream {
   protected abstract openCodec(): Promise<NativeCodec>;
   /** The result once the codec is done, or an error to fail the stream with. */
   protected abstract makeResult(sha256: string, counts: CodecCounts): CodecResult | DeltaGliderError;
-  /** Releases what openCodec acquired besides the codec (an owned reference). */
-  protected abstract releaseResources(): void;
+
+  /** A reference this stream mapped itself (from a path or Buffer), closed with the codec. */
+  private ownedReference: NativeReference | undefined;
+
+  /** The native reference for `input`; one the stream opened itself is closed with it. */
+  protected openReference(input: ReferenceInput | null | undefined): NativeReference | null {
+    const { native, owned } = resolveReference(input);
+    if (owned && native) this.ownedReference = native;
+    return native;
+  }
 
   override _construct(callback: (err?: Error | null) => void): void {
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize < MIN_CHUNK_SIZE) {
@@ -113,7 +122,8 @@ export abstract class CodecTransform extends Transform implements CodecStream {
 
   private closeCodec(): void {
     this.handle?.close();
-    this.releaseResources();
+    this.ownedReference?.close();
+    this.ownedReference = undefined;
   }
 
   private requireHandle(): NativeCodec {

@@ -3,16 +3,14 @@
  * target's SHA-256 computed in the same pass and optionally checked against an expected one.
  */
 import { DeltaGliderError } from '../errors';
-import { loadBinding, NativeCodec, NativeReference } from './binding';
+import { loadBinding, NativeCodec } from './binding';
 import { CodecCounts, CodecTransform } from './codec-stream';
 import { captureCallSite } from './native-error';
-import { resolveReference } from './reference';
 import type { CodecResult, CodecStream, DecodeOptions } from './types';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 class DecodeStream extends CodecTransform {
-  private ownedReference: NativeReference | undefined;
 
   constructor(
     private readonly options: DecodeOptions,
@@ -26,8 +24,7 @@ class DecodeStream extends CodecTransform {
     if (expected !== undefined && (typeof expected !== 'string' || !SHA256_HEX.test(expected))) {
       throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', 'expectedSha256 must be 64 hex digits');
     }
-    const { native, owned } = resolveReference(this.options.reference);
-    if (owned && native) this.ownedReference = native;
+    const native = this.openReference(this.options.reference);
     return new (loadBinding().Decoder)(native, { verifyChecksum: this.options.verifyChecksum });
   }
 
@@ -41,11 +38,6 @@ class DecodeStream extends CodecTransform {
       );
     }
     return { sha256, size: counts.bytesOut, deltaSize: counts.bytesIn };
-  }
-
-  protected releaseResources(): void {
-    this.ownedReference?.close();
-    this.ownedReference = undefined;
   }
 }
 

@@ -4,14 +4,13 @@
  * and reused when the reference is a shared handle.
  */
 import { DeltaGliderError } from '../errors';
-import { loadBinding, NativeCodec, NativeReference } from './binding';
+import { loadBinding, NativeCodec } from './binding';
 import { CodecCounts, CodecTransform } from './codec-stream';
 import { captureCallSite } from './native-error';
-import { indexReference, resolveReference } from './reference';
+import { indexReference } from './reference';
 import type { CodecResult, CodecStream, EncodeOptions } from './types';
 
 class EncodeStream extends CodecTransform {
-  private ownedReference: NativeReference | undefined;
 
   constructor(
     private readonly options: EncodeOptions,
@@ -21,8 +20,7 @@ class EncodeStream extends CodecTransform {
   }
 
   protected async openCodec(): Promise<NativeCodec> {
-    const { native, owned } = resolveReference(this.options.reference);
-    if (owned && native) this.ownedReference = native;
+    const native = this.openReference(this.options.reference);
     if (native) await indexReference(native);
     const { windowSize, secondary, checksum, appHeader, lzmaPreset } = this.options;
     return new (loadBinding().Encoder)(native, { windowSize, secondary, checksum, appHeader, lzmaPreset });
@@ -30,11 +28,6 @@ class EncodeStream extends CodecTransform {
 
   protected makeResult(sha256: string, counts: CodecCounts): CodecResult | DeltaGliderError {
     return { sha256, size: counts.bytesIn, deltaSize: counts.bytesOut };
-  }
-
-  protected releaseResources(): void {
-    this.ownedReference?.close();
-    this.ownedReference = undefined;
   }
 }
 

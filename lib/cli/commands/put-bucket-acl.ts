@@ -9,21 +9,15 @@ import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 
 import { requireBucketAcl } from '../../adapters/s3-bucket-acl';
-import type { AccessControlPolicy, CannedBucketAcl } from '../../ports/bucket-acl';
+import type { AccessControlPolicy, CannedBucketAcl, PutBucketAclInput } from '../../ports/bucket-acl';
 import { CliContext, usageError } from '../context';
 import { bucketArgument } from '../bucket-argument';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 
 const CANNED: readonly CannedBucketAcl[] = ['private', 'public-read', 'public-read-write', 'authenticated-read'];
 
-interface PutAclArgs extends GlobalArgs {
-  bucket: string;
-  acl?: CannedBucketAcl;
-  grantRead?: string;
-  grantWrite?: string;
-  grantReadAcp?: string;
-  grantWriteAcp?: string;
-  grantFullControl?: string;
+/** The port's input, except that the policy arrives as JSON text. */
+interface PutAclArgs extends GlobalArgs, Omit<PutBucketAclInput, 'accessControlPolicy'> {
   accessControlPolicy?: string;
 }
 
