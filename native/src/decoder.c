@@ -34,6 +34,7 @@ void dg_decoder_free(dg_decoder *dec) {
   for (int i = 0; i < 3; i++) {
     free(dec->sec_buf[i]);
     dg_lzma_dec_free(dec->lz[i]);
+    dg_lzma_segments_free(&dec->lz_segs[i]);
   }
   free(dec);
 }

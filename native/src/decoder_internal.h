@@ -66,6 +66,7 @@ struct dg_decoder {
   uint8_t *sec_buf[3]; /* decompressed sections */
   size_t sec_cap[3];
   dg_lzma_dec *lz[3];
+  dg_lzma_segments lz_segs[3]; /* the current window's LZMA segments */
 
   vcd_addr_cache cache;
   const vcd_code *table;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "decoder_internal.h"
+#include "parallel.h"
 #include "dg/adler32.h"
 #include "dg/limits.h"
 
@@ -162,11 +163,14 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need) {
   return 1;
 }
 
-/* Resolves section i to plain bytes: raw as stored, or LZMA-decoded into sec_buf[i]. */
-static dg_status open_section(dg_decoder *dec, int i, const uint8_t *stored,
+static const char *const section_names[3] = {"data", "instructions", "addresses"};
+
+/* Plans section i: raw sections are used as stored; a compressed one gets a buffer in
+ * sec_buf[i] and its LZMA segments in lz_segs[i]. */
+static dg_status plan_section(dg_decoder *dec, int i, const uint8_t *stored,
                               const uint8_t **plain, size_t *plain_len) {
-  static const char *const names[3] = {"data", "instructions", "addresses"};
   size_t len = dec->win.sec_len[i];
+  dec->lz_segs[i].n = 0;
   if (!(dec->win.delta_ind & (1u << i))) {
     *plain = stored;
     *plain_len = len;
@@ -178,24 +182,60 @@ static dg_status open_section(dg_decoder *dec, int i, const uint8_t *stored,
   if (r <= 0 || ulen == 0)
     return dg_dec_fail(dec, DG_ERR_CORRUPT_DELTA,
                        WIN_FMT "compressed %s section has a bad uncompressed length",
-                       WIN_ARG(dec), names[i]);
+                       WIN_ARG(dec), section_names[i]);
   if (ulen > plain_bound(i, dec->win.target_len))
     return dg_dec_fail(dec, DG_ERR_LIMIT,
                        WIN_FMT "compressed %s section claims %llu bytes, too many for a %u byte "
                                "window",
-                       WIN_ARG(dec), names[i], (unsigned long long)ulen, dec->win.target_len);
+                       WIN_ARG(dec), section_names[i], (unsigned long long)ulen,
+                       dec->win.target_len);
   if (!dec->lz[i] && !(dec->lz[i] = dg_lzma_dec_new()))
     return dg_dec_fail(dec, DG_ERR_NOMEM, "out of memory creating an LZMA decoder");
   if (!reserve(&dec->sec_buf[i], &dec->sec_cap[i], (size_t)ulen))
     return dg_dec_fail(dec, DG_ERR_NOMEM, WIN_FMT "out of memory for the %s section",
-                       WIN_ARG(dec), names[i]);
+                       WIN_ARG(dec), section_names[i]);
   char why[160];
-  dg_status st = dg_lzma_dec_section(dec->lz[i], p, (size_t)(end - p), dec->sec_buf[i],
-                                     (size_t)ulen, why, sizeof why);
+  dg_status st = dg_lzma_dec_plan(dec->lz[i], p, (size_t)(end - p), dec->sec_buf[i],
+                                  (size_t)ulen, &dec->lz_segs[i], why, sizeof why);
   if (st != DG_OK)
-    return dg_dec_fail(dec, st, WIN_FMT "%s section: %s", WIN_ARG(dec), names[i], why);
+    return dg_dec_fail(dec, st, WIN_FMT "%s section: %s", WIN_ARG(dec), section_names[i], why);
   *plain = dec->sec_buf[i];
   *plain_len = (size_t)ulen;
+  return DG_OK;
+}
+
+/* Decoding in parallel pays only on big sections: below this many output bytes in all,
+ * starting threads costs more than it saves. */
+#define PARALLEL_MIN (1u << 20)
+#define MAX_THREADS 4
+
+static void decode_segment(void *arg, size_t j) {
+  dg_decoder *dec = arg;
+  for (int i = 0; i < 3; i++) {
+    if (j < dec->lz_segs[i].n) {
+      dg_lzma_dec_segment(dec->lz[i], &dec->lz_segs[i].v[j]);
+      return;
+    }
+    j -= dec->lz_segs[i].n;
+  }
+}
+
+/* Decodes every LZMA segment of the window's sections (on several threads when they are
+ * big), then reports the first failure in section order. */
+static dg_status decode_sections(dg_decoder *dec) {
+  size_t jobs = 0, bytes = 0;
+  for (int i = 0; i < 3; i++)
+    for (size_t j = 0; j < dec->lz_segs[i].n; j++, jobs++) bytes += dec->lz_segs[i].v[j].out_len;
+  unsigned cpus = dg_cpu_count();
+  unsigned threads = bytes < PARALLEL_MIN ? 1 : cpus < MAX_THREADS ? cpus : MAX_THREADS;
+  dg_parallel_for(jobs, threads, decode_segment, dec);
+  for (int i = 0; i < 3; i++) {
+    if (!dec->lz_segs[i].n) continue;
+    char why[160];
+    dg_status st = dg_lzma_dec_finish(dec->lz[i], &dec->lz_segs[i], why, sizeof why);
+    if (st != DG_OK)
+      return dg_dec_fail(dec, st, WIN_FMT "%s section: %s", WIN_ARG(dec), section_names[i], why);
+  }
   return DG_OK;
 }
 
@@ -371,10 +411,12 @@ dg_status dg_dec_run_window(dg_decoder *dec, const uint8_t *body) {
   size_t plain_len[3];
   const uint8_t *stored = body;
   for (int i = 0; i < 3; i++) {
-    dg_status st = open_section(dec, i, stored, &plain[i], &plain_len[i]);
+    dg_status st = plan_section(dec, i, stored, &plain[i], &plain_len[i]);
     if (st != DG_OK) return st;
     stored += w->sec_len[i];
   }
+  dg_status sections = decode_sections(dec);
+  if (sections != DG_OK) return sections;
   if (!reserve(&dec->wbuf, &dec->wbuf_cap, w->target_len ? w->target_len : 1))
     return dg_dec_fail(dec, DG_ERR_NOMEM, WIN_FMT "out of memory for a %u byte window",
                        WIN_ARG(dec), w->target_len);

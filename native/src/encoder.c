@@ -1,7 +1,6 @@
 /* Streaming VCDIFF encoder: buffers target bytes into windows, encodes each full window
  * (match -> sections -> optional secondary LZMA -> window header) into an output buffer
  * that later calls drain. See dg/encoder.h for the contract. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,20 @@
 #include "dg/sha256.h"
 #include "encoder_internal.h"
 #include "lzma_enc.h"
+#include "lzma_pieces.h"
+#include "parallel.h"
 #include "vcdiff.h"
 
 #define DEFAULT_LZMA_PRESET 1    /* preset 0 is ~15% faster, ~1.5% bigger on binaries */
 #define SMALL_DICT (256u * 1024u) /* dictionary of the instruction/address streams */
-/* AUTO (see wants_lzma): sections below AUTO_MIN_COMPRESS stay raw (a sync-flushed LZMA
- * section costs ~10 bytes of framing; xdelta3's own threshold is 10); up to AUTO_SMALL a
- * trial on the whole section decides; above AUTO_TRIAL_MIN a trial on a sample must
- * promise a ratio below AUTO_MAX_RATIO (LZMA runs at ~10-20 MB/s here: only where it
- * pays). Any section must also pass the entropy test (deflate data does not). */
+/* AUTO: sections below AUTO_MIN_COMPRESS stay raw (a compressed section costs ~10 bytes
+ * of framing; xdelta3's own threshold is 10); up to AUTO_SMALL a trial on the whole section
+ * decides, counting the stream headers it would add; bigger ones are planned block by
+ * block (lzma_pieces.c): only stretches that look compressible go through LZMA. */
 #define AUTO_MIN_COMPRESS 48
 #define AUTO_SMALL 16384
-#define AUTO_TRIAL_MIN (256 * 1024)
-#define AUTO_MAX_RATIO 0.90
 #define XZ_HEADERS 24 /* xz stream header + block header, written on a stream's first use */
+#define MAX_AUTO_THREADS 4 /* a window rarely has more pieces than this worth splitting */
 
 enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
 
@@ -42,7 +41,10 @@ struct dg_encoder {
   dg_ops ops;
   dg_sections sec;
   dg_buf packed[SEC_COUNT]; /* compressed sections of the current window */
-  dg_lzma_enc *lzma[SEC_COUNT];
+  dg_lzma_stream lzma[SEC_COUNT];
+  dg_lzma_pieces plan[SEC_COUNT];
+  struct piece_ref *jobs; /* the pieces to compress in this window */
+  size_t jobs_cap;
   dg_buf out;
   size_t out_pos;
   dg_status failed;
@@ -94,6 +96,10 @@ dg_encoder *dg_encoder_new(const dg_index *idx, const dg_encoder_options *opts,
   enc->win = malloc(opts->window_size);
   if (!enc->win || !dg_matcher_init(&enc->matcher, idx, opts->window_size)) goto nomem;
   dg_sha256_init(&enc->sha);
+  /* Instructions and addresses gain nothing from a big dictionary (measured); capping it
+   * keeps those encoders small. */
+  for (int k = 0; k < SEC_COUNT; k++)
+    dg_lzma_stream_init(&enc->lzma[k], opts->lzma_preset, k == SEC_DATA ? 0 : SMALL_DICT);
   enc->failed = DG_OK;
   return enc;
 nomem:
@@ -113,8 +119,9 @@ void dg_encoder_free(dg_encoder *enc) {
   dg_buf_free(&enc->sec.addr);
   for (int i = 0; i < SEC_COUNT; i++) {
     dg_buf_free(&enc->packed[i]);
-    dg_lzma_enc_free(enc->lzma[i]);
+    dg_lzma_pieces_free(&enc->plan[i]);
   }
+  free(enc->jobs);
   dg_buf_free(&enc->out);
   free(enc);
 }
@@ -147,63 +154,92 @@ static int write_file_header(dg_encoder *enc) {
   return 1;
 }
 
-/* Whether section k of this window gets LZMA (decided before any compression: a stream
- * cannot take back bytes once fed). */
-static int wants_lzma(const dg_encoder *enc, int k, const dg_buf *raw) {
+/* Plans section k's pieces (enc->plan[k]); returns whether the section is compressed at
+ * all, -1 when out of memory. */
+static int plan_section(dg_encoder *enc, int k, const dg_buf *raw) {
   dg_secondary mode = enc->opts.secondary;
+  enc->plan[k].n = 0;
   if (mode == DG_SECONDARY_NONE || raw->n < VCD_MIN_COMPRESS) return 0;
-  if (mode == DG_SECONDARY_LZMA) return 1;
-  if (raw->n < AUTO_MIN_COMPRESS || !dg_lzma_worth_trying(raw->p, raw->n)) return 0;
-  if (raw->n <= AUTO_SMALL) {
-    /* Small sections: the stream header (first use) and the flush can outweigh the gain;
-     * a trial on the whole section tells (the real stream, with history, does better). */
+  int all = mode == DG_SECONDARY_LZMA;
+  if (!all && raw->n < AUTO_MIN_COMPRESS) return 0;
+  if (!all && raw->n <= AUTO_SMALL) {
+    /* Small sections: the stream headers (first use) and the framing can outweigh the
+     * gain; a trial on the whole section tells (the real stream does a little better). */
     double r = dg_lzma_trial_ratio(raw->p, raw->n);
-    size_t est = (size_t)(r * (double)raw->n) + (enc->lzma[k] ? 0 : XZ_HEADERS) +
+    size_t est = (size_t)(r * (double)raw->n) + (enc->lzma[k].started ? 0 : XZ_HEADERS) +
                  (size_t)vcd_varint_len(raw->n);
-    return est < raw->n;
+    if (est >= raw->n) return 0;
+    all = 1;
   }
-  /* Big sections cost real time to compress: only when a trial says it pays. */
-  return raw->n < AUTO_TRIAL_MIN || dg_lzma_trial_ratio(raw->p, raw->n) < AUTO_MAX_RATIO;
+  long pieces = dg_lzma_plan(raw->p, raw->n, all, &enc->plan[k]);
+  return pieces < 0 ? -1 : pieces > 0;
 }
+
+/* One piece to compress: section k, piece i. */
+typedef struct piece_ref {
+  int k;
+  size_t i;
+} piece_ref;
 
 typedef struct {
   dg_encoder *enc;
-  int k;
-  const dg_buf *raw;
-  int ok;
-} pack_job;
+  const dg_buf **raw;
+  const piece_ref *jobs;
+} pack_ctx;
 
-static void *pack_section(void *arg) {
-  pack_job *j = arg;
-  dg_encoder *enc = j->enc;
-  j->ok = 0;
-  if (!enc->lzma[j->k]) {
-    /* Instructions and addresses gain nothing from a big dictionary (measured); capping
-     * it keeps those two encoders small. */
-    enc->lzma[j->k] = dg_lzma_enc_new(enc->opts.lzma_preset, j->k == SEC_DATA ? 0 : SMALL_DICT);
-    if (!enc->lzma[j->k]) return NULL;
-  }
-  enc->packed[j->k].n = 0;
-  j->ok = dg_lzma_enc_section(enc->lzma[j->k], j->raw->p, j->raw->n, &enc->packed[j->k]);
-  return NULL;
+static void compress_one(void *arg, size_t j) {
+  pack_ctx *c = arg;
+  int k = c->jobs[j].k;
+  dg_lzma_compress_piece(&c->enc->lzma[k], c->raw[k]->p, &c->enc->plan[k].v[c->jobs[j].i]);
 }
 
-/* LZMA is the slow part of encoding: the data section (the biggest) is compressed on a
- * second thread while this one does the instructions and addresses. The three streams
- * are independent, so this changes no output byte. Returns 0 on failure. */
-static int pack_sections(dg_encoder *enc, const dg_buf *raw[], int want[]) {
-  pack_job jobs[SEC_COUNT];
-  pthread_t worker;
-  int threaded = 0;
-  for (int k = 0; k < SEC_COUNT; k++) jobs[k] = (pack_job){enc, k, raw[k], 1};
-  if (want[SEC_DATA] && (want[SEC_INST] || want[SEC_ADDR]) &&
-      pthread_create(&worker, NULL, pack_section, &jobs[SEC_DATA]) == 0)
-    threaded = 1;
+static unsigned thread_count(const dg_encoder *enc) {
+  if (enc->opts.threads) return enc->opts.threads;
+  unsigned n = dg_cpu_count();
+  return n < MAX_AUTO_THREADS ? n : MAX_AUTO_THREADS;
+}
+
+static size_t piece_len(const dg_encoder *enc, piece_ref r) { return enc->plan[r.k].v[r.i].len; }
+
+/* Lists the pieces to compress, biggest first (so that the last to start is a short one).
+ * Returns the count, or -1 when out of memory. */
+static long list_jobs(dg_encoder *enc, const int want[]) {
+  size_t n = 0;
   for (int k = 0; k < SEC_COUNT; k++)
-    if (want[k] && !(threaded && k == SEC_DATA)) pack_section(&jobs[k]);
-  if (threaded) pthread_join(worker, NULL);
+    if (want[k]) n += enc->plan[k].n;
+  if (n > enc->jobs_cap) {
+    piece_ref *v = realloc(enc->jobs, n * sizeof *v);
+    if (!v) return -1;
+    enc->jobs = v;
+    enc->jobs_cap = n;
+  }
+  n = 0;
   for (int k = 0; k < SEC_COUNT; k++)
-    if (want[k] && !jobs[k].ok) return 0;
+    for (size_t i = 0; want[k] && i < enc->plan[k].n; i++) {
+      if (!enc->plan[k].v[i].compress) continue;
+      size_t at = n++;
+      /* Insertion sort: windows have a handful of pieces, rarely a few hundred. */
+      for (; at > 0 && piece_len(enc, enc->jobs[at - 1]) < enc->plan[k].v[i].len; at--)
+        enc->jobs[at] = enc->jobs[at - 1];
+      enc->jobs[at] = (piece_ref){k, i};
+    }
+  return (long)n;
+}
+
+/* LZMA is the slow part of encoding: the pieces of the three sections are compressed on
+ * several threads, then each compressed section is assembled in order. 0 on failure. */
+static int pack_sections(dg_encoder *enc, const dg_buf *raw[], const int want[]) {
+  long n = list_jobs(enc, want);
+  if (n < 0) return 0;
+  pack_ctx c = {enc, raw, enc->jobs};
+  dg_parallel_for((size_t)n, thread_count(enc), compress_one, &c);
+  for (int k = 0; k < SEC_COUNT; k++) {
+    if (!want[k]) continue;
+    enc->packed[k].n = 0;
+    if (!dg_lzma_assemble(&enc->lzma[k], raw[k]->p, raw[k]->n, enc->plan[k].v, enc->plan[k].n,
+                          &enc->packed[k]))
+      return 0;
+  }
   return 1;
 }
 
@@ -219,7 +255,10 @@ static dg_status encode_window(dg_encoder *enc) {
   const dg_buf *stored[SEC_COUNT];
   int want[SEC_COUNT];
   uint8_t delta_ind = 0;
-  for (int k = 0; k < SEC_COUNT; k++) want[k] = wants_lzma(enc, k, raw[k]);
+  for (int k = 0; k < SEC_COUNT; k++) {
+    want[k] = plan_section(enc, k, raw[k]);
+    if (want[k] < 0) return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
+  }
   if (!pack_sections(enc, raw, want))
     return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   for (int k = 0; k < SEC_COUNT; k++) {

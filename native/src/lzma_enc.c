@@ -1,52 +1,113 @@
-/* Secondary LZMA streams for the encoder (framing in lzma_enc.h). */
+/* Secondary LZMA sections for the encoder, assembled from LZMA2 chunks (see lzma_enc.h). */
 #include "lzma_enc.h"
 
 #include <lzma.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vcdiff.h"
 
-struct dg_lzma_enc {
-  lzma_stream strm;
-};
+#define LZMA2_RAW_CHUNK 65536 /* most bytes one uncompressed LZMA2 chunk holds */
+#define LZMA2_DICT_RESET_RAW 0x01 /* control byte: uncompressed chunk, dictionary reset */
+#define LZMA2_RAW 0x02            /* control byte: uncompressed chunk */
 
-dg_lzma_enc *dg_lzma_enc_new(int preset, uint32_t dict_size) {
-  lzma_options_lzma opt;
-  if (lzma_lzma_preset(&opt, (uint32_t)preset)) return NULL;
-  if (dict_size) opt.dict_size = dict_size;
+void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size) {
+  z->preset = preset;
+  z->dict_size = dict_size;
+  z->started = 0;
+}
+
+static int stream_options(const dg_lzma_stream *z, lzma_options_lzma *opt) {
+  if (lzma_lzma_preset(opt, (uint32_t)z->preset)) return 0;
+  if (z->dict_size) opt->dict_size = z->dict_size;
   /* Fast presets: shorter "nice" matches are ~6% faster on delta sections for +0.01%. */
-  if (preset <= 3) opt.nice_len = 16;
+  if (z->preset <= 3) opt->nice_len = 16;
+  return 1;
+}
+
+void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_lzma_piece *p) {
+  p->ok = 0;
+  p->out.n = 0;
+  lzma_options_lzma opt;
+  if (!stream_options(z, &opt)) return;
   lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
-  dg_lzma_enc *z = calloc(1, sizeof *z);
-  if (!z) return NULL;
-  z->strm = (lzma_stream)LZMA_STREAM_INIT;
-  if (lzma_stream_encoder(&z->strm, filters, LZMA_CHECK_NONE) != LZMA_OK) {
-    free(z);
-    return NULL;
+  lzma_stream strm = LZMA_STREAM_INIT;
+  if (lzma_raw_encoder(&strm, filters) != LZMA_OK) return;
+  strm.next_in = section + p->off;
+  strm.avail_in = p->len;
+  lzma_ret r = LZMA_OK;
+  while (r == LZMA_OK) {
+    if (p->out.cap - p->out.n < 4096 &&
+        !dg_buf_reserve(&p->out, p->out.cap > p->len / 2 ? p->out.cap : p->len / 2 + 4096))
+      break;
+    strm.next_out = p->out.p + p->out.n;
+    strm.avail_out = p->out.cap - p->out.n;
+    r = lzma_code(&strm, LZMA_FINISH);
+    p->out.n = p->out.cap - strm.avail_out;
   }
-  return z;
+  lzma_end(&strm);
+  /* A finished raw LZMA2 stream ends with the end-of-payload control byte 0: dropped, the
+   * xz block goes on (xdelta3 treats an ended stream as an error). */
+  if (r != LZMA_STREAM_END || !p->out.n || p->out.p[p->out.n - 1] != 0) return;
+  p->out.n--;
+  p->ok = 1;
 }
 
-void dg_lzma_enc_free(dg_lzma_enc *z) {
-  if (!z) return;
-  lzma_end(&z->strm);
-  free(z);
+/* The xz stream header and the block header (check NONE, LZMA2 with the stream's
+ * dictionary size, no size fields: the block never ends). */
+static int put_headers(const dg_lzma_stream *z, dg_buf *out) {
+  lzma_options_lzma opt;
+  if (!stream_options(z, &opt)) return 0;
+  lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+  lzma_stream_flags flags = {.version = 0, .check = LZMA_CHECK_NONE};
+  lzma_block block = {.version = 0, .check = LZMA_CHECK_NONE, .filters = filters,
+                      .compressed_size = LZMA_VLI_UNKNOWN,
+                      .uncompressed_size = LZMA_VLI_UNKNOWN};
+  if (lzma_block_header_size(&block) != LZMA_OK) return 0;
+  if (!dg_buf_reserve(out, LZMA_STREAM_HEADER_SIZE + block.header_size)) return 0;
+  if (lzma_stream_header_encode(&flags, out->p + out->n) != LZMA_OK) return 0;
+  out->n += LZMA_STREAM_HEADER_SIZE;
+  if (lzma_block_header_encode(&block, out->p + out->n) != LZMA_OK) return 0;
+  out->n += block.header_size;
+  return 1;
 }
 
-int dg_lzma_enc_section(dg_lzma_enc *z, const uint8_t *in, size_t len, dg_buf *out) {
-  if (!dg_buf_reserve(out, 10 + len / 2 + 256)) return 0;
+/* in[0, len) as uncompressed chunks, the first resetting the dictionary (the piece after
+ * may be compressed against nothing but itself; the decoder's dictionary must agree). */
+static int put_raw_chunks(const uint8_t *in, size_t len, dg_buf *out) {
+  size_t chunks = (len + LZMA2_RAW_CHUNK - 1) / LZMA2_RAW_CHUNK;
+  if (!dg_buf_reserve(out, len + 3 * chunks)) return 0;
+  for (size_t at = 0; at < len; at += LZMA2_RAW_CHUNK) {
+    size_t n = len - at < LZMA2_RAW_CHUNK ? len - at : LZMA2_RAW_CHUNK;
+    uint8_t *q = out->p + out->n;
+    q[0] = at == 0 ? LZMA2_DICT_RESET_RAW : LZMA2_RAW;
+    q[1] = (uint8_t)((n - 1) >> 8);
+    q[2] = (uint8_t)(n - 1);
+    memcpy(q + 3, in + at, n);
+    out->n += 3 + n;
+  }
+  return 1;
+}
+
+int dg_lzma_assemble(dg_lzma_stream *z, const uint8_t *section, size_t len,
+                     const dg_lzma_piece *pieces, size_t n, dg_buf *out) {
+  if (!dg_buf_reserve(out, 10)) return 0;
   out->n += (size_t)vcd_varint_put(out->p + out->n, len);
-  z->strm.next_in = in;
-  z->strm.avail_in = len;
-  for (;;) {
-    if (out->cap - out->n < 4096 && !dg_buf_reserve(out, out->cap)) return 0;
-    z->strm.next_out = out->p + out->n;
-    z->strm.avail_out = out->cap - out->n;
-    lzma_ret r = lzma_code(&z->strm, LZMA_SYNC_FLUSH);
-    out->n = out->cap - z->strm.avail_out;
-    if (r == LZMA_STREAM_END) return 1; /* the flush is complete */
-    if (r != LZMA_OK) return 0;
+  if (!z->started) {
+    if (!put_headers(z, out)) return 0;
+    z->started = 1;
   }
+  for (size_t i = 0; i < n; i++) {
+    const dg_lzma_piece *p = &pieces[i];
+    if (!p->compress) {
+      if (!put_raw_chunks(section + p->off, p->len, out)) return 0;
+      continue;
+    }
+    if (!p->ok || !dg_buf_reserve(out, p->out.n)) return 0;
+    memcpy(out->p + out->n, p->out.p, p->out.n);
+    out->n += p->out.n;
+  }
+  return 1;
 }
 
 /* log2(x) for x >= 1, within ~0.01 (no libm needed): exponent from the leading bit,
@@ -79,13 +140,6 @@ double dg_entropy_bits(const uint8_t *in, size_t len, size_t *counted_out) {
   for (int i = 0; i < 256; i++)
     if (hist[i]) sum += hist[i] * log2_approx(hist[i]);
   return log2_approx((uint32_t)counted) - sum / (double)counted;
-}
-
-int dg_lzma_worth_trying(const uint8_t *in, size_t len) {
-  size_t counted;
-  double bits = dg_entropy_bits(in, len, &counted);
-  /* Small samples look random-ish by chance; only trust the estimate on enough bytes. */
-  return counted < 4096 || bits < 7.9;
 }
 
 /* Trial compression of a few spread-out chunks with a throwaway raw LZMA2 encoder. */

@@ -1,7 +1,17 @@
 /* Secondary LZMA compression of VCDIFF sections, framed the way xdelta3 -d reads it:
- * one xz stream (LZMA2 filter, check NONE) per section type for the whole delta file;
- * each compressed section is varint(uncompressed length) + the bytes the stream produced
- * for that section with LZMA_SYNC_FLUSH. The stream is never finished. */
+ * one xz stream (LZMA2 filter, check NONE) per section type for the whole delta file, its
+ * block never finished; each compressed section is varint(uncompressed length) + a run of
+ * complete LZMA2 chunks (the stream and block headers go before the first one).
+ *
+ * The chunks are assembled here rather than taken from one long-lived liblzma stream, so
+ * that a section can be cut into pieces (see lzma_pieces.h):
+ *   - a piece to compress goes through its own fresh raw LZMA2 encoder, so its chunks
+ *     start with a dictionary reset and need nothing before them: pieces compress in
+ *     parallel, and any LZMA2 decoder (xdelta3's liblzma stream decoder too) reads the
+ *     concatenation as one stream;
+ *   - a piece that would not shrink (deflate data) is written as LZMA2 uncompressed
+ *     chunks, at memory-copy speed, instead of going through the match finder for nothing.
+ * Output depends only on the input and the options, never on the number of threads. */
 #ifndef DG_LZMA_ENC_H
 #define DG_LZMA_ENC_H
 
@@ -10,26 +20,38 @@
 
 #include "encoder_internal.h"
 
-typedef struct dg_lzma_enc dg_lzma_enc;
+/* One stretch of a section. */
+typedef struct {
+  size_t off, len;
+  int compress; /* 0: stored as uncompressed chunks */
+  dg_buf out;   /* compress: the piece's LZMA2 chunks (filled by dg_lzma_compress_piece) */
+  int ok;
+} dg_lzma_piece;
 
-/* preset 0..9; dict_size 0 keeps the preset's dictionary. NULL when out of memory or when
- * liblzma refuses the options. */
-dg_lzma_enc *dg_lzma_enc_new(int preset, uint32_t dict_size);
-void dg_lzma_enc_free(dg_lzma_enc *z);
+/* The xz stream of one section type. */
+typedef struct {
+  int preset;
+  uint32_t dict_size; /* 0: the preset's */
+  int started;        /* stream and block headers written */
+} dg_lzma_stream;
 
-/* Appends the framed compressed form of in[0, len) (len > 0) to out. 0 on failure. */
-int dg_lzma_enc_section(dg_lzma_enc *z, const uint8_t *in, size_t len, dg_buf *out);
+void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size);
+
+/* Compresses section[p->off, +p->len) into p->out and sets p->ok. Thread-safe: touches
+ * only *p. */
+void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_lzma_piece *p);
+
+/* Appends the framed section (varint length, headers on first use, the pieces' chunks in
+ * order) to out. The pieces must tile section[0, len) and the compressed ones be done.
+ * 0 on failure. */
+int dg_lzma_assemble(dg_lzma_stream *z, const uint8_t *section, size_t len,
+                     const dg_lzma_piece *pieces, size_t n, dg_buf *out);
 
 /* Order-0 entropy in bits per byte of a sample (up to 64 spread 1 KiB chunks) of the
  * bytes; *counted is the number of bytes sampled. */
 double dg_entropy_bits(const uint8_t *in, size_t len, size_t *counted);
 
-/* Cheap guess whether LZMA would shrink these bytes: order-0 entropy of a sample below
- * ~7.9 bits per byte. Deflate streams and random data fail it; code, text, tables pass. */
-int dg_lzma_worth_trying(const uint8_t *in, size_t len);
-
-/* Compressed/raw size ratio of a quick trial on a sample (~48 KiB) of the bytes; used by
- * AUTO on large sections, where the trial costs little next to the real compression. */
+/* Compressed/raw size ratio of a quick trial on a sample (~48 KiB) of the bytes. */
 double dg_lzma_trial_ratio(const uint8_t *in, size_t len);
 
 #endif

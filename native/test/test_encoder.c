@@ -367,6 +367,36 @@ static void randomized(void) {
   free(tgt.p);
 }
 
+/* Sections big enough to be cut into several LZMA pieces, with stretches that compress
+ * (text) and stretches that do not (random): every decoder reads the assembled streams
+ * across windows, and the bytes do not depend on the number of threads. */
+static void pieces(void) {
+  bytes tgt = {0};
+  while (tgt.n < 9u << 20) {
+    put_text(&tgt, 150000 + rnd() % 300000);
+    put_random(&tgt, 20000 + rnd() % 200000);
+  }
+  round_trip("pieces", NULL, &tgt, 4u << 20, 0);
+  bytes one = {0}, many = {0}, none = {0};
+  uint8_t sha[32];
+  dg_encoder_options o;
+  dg_encoder_options_init(&o);
+  o.window_size = 4u << 20;
+  o.threads = 1;
+  CHECK(encode(NULL, &tgt, &o, 1u << 20, 1u << 20, &one, sha) == DG_DONE, "1 thread");
+  o.threads = 3;
+  CHECK(encode(NULL, &tgt, &o, 1u << 20, 1u << 20, &many, sha) == DG_DONE, "3 threads");
+  CHECK(one.n == many.n && !memcmp(one.p, many.p, one.n), "threads change the delta");
+  o.secondary = DG_SECONDARY_NONE;
+  CHECK(encode(NULL, &tgt, &o, 1u << 20, 1u << 20, &none, sha) == DG_DONE, "no secondary");
+  /* The text stretches must really have been compressed. */
+  CHECK(one.n < none.n * 9 / 10, "auto: %zu bytes vs %zu without LZMA", one.n, none.n);
+  free(one.p);
+  free(many.p);
+  free(none.p);
+  free(tgt.p);
+}
+
 static void bad_options(void) {
   dg_encoder_options o;
   dg_status st;
@@ -405,5 +435,6 @@ int main(void) {
   bad_options();
   cases();
   randomized();
+  pieces();
   return test_summary();
 }

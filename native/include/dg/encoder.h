@@ -44,6 +44,8 @@ typedef struct {
   dg_secondary secondary; /* default DG_SECONDARY_AUTO */
   int lzma_preset;        /* 0..9, default 1 (data section; others use a 256 KiB dict) */
   int checksum;           /* write VCD_ADLER32 (default 1) */
+  unsigned threads;       /* threads compressing a window's LZMA pieces; 0 (default): one per
+                             CPU, at most 4. The delta is the same whatever the value. */
   const char *app_header; /* optional application header bytes (NULL: none) */
   size_t app_header_len;
 } dg_encoder_options;

@@ -1,0 +1,15 @@
+/* A minimal fork-join helper: the encoder's per-window LZMA pieces run on a few threads. */
+#ifndef DG_PARALLEL_H
+#define DG_PARALLEL_H
+
+#include <stddef.h>
+
+/* Online CPUs, at least 1. */
+unsigned dg_cpu_count(void);
+
+/* Calls fn(ctx, i) once for every i in [0, n) on up to `threads` threads, the caller's
+ * included, and returns when all calls have returned. Jobs start in index order (put the
+ * big ones first). When a thread cannot be created the others do its share. */
+void dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx);
+
+#endif
