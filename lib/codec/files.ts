@@ -17,6 +17,12 @@ import type { CodecResult, CodecStream, DecodeFileOptions, EncodeFileOptions, Re
 
 /** Read size: big enough that the per-call hop to the thread pool is noise. */
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Output per native call. Between two files nothing is gained by streaming finer than a
+ * read, and each call is a round trip to the thread pool (measured: a 4 MB decode takes
+ * ~9% less time than with the streams' 256 KiB default).
+ */
+const FILE_CHUNK = 1024 * 1024;
 
 /** Encodes `targetPath` against `reference` into `deltaPath`. */
 export async function encodeFile(
@@ -26,7 +32,8 @@ export async function encodeFile(
   options: EncodeFileOptions = {},
 ): Promise<CodecResult> {
   const callSite = captureCallSite(encodeFile);
-  return transformFile(targetPath, () => createEncodeStream({ ...options, reference }), deltaPath, callSite);
+  const make = () => createEncodeStream({ ...options, chunkSize: options.chunkSize ?? FILE_CHUNK, reference });
+  return transformFile(targetPath, make, deltaPath, callSite);
 }
 
 /** Decodes `deltaPath` against `reference` into `outPath` (checked when expectedSha256 is given). */
@@ -37,7 +44,8 @@ export async function decodeFile(
   options: DecodeFileOptions = {},
 ): Promise<CodecResult> {
   const callSite = captureCallSite(decodeFile);
-  return transformFile(deltaPath, () => createDecodeStream({ ...options, reference }), outPath, callSite);
+  const make = () => createDecodeStream({ ...options, chunkSize: options.chunkSize ?? FILE_CHUNK, reference });
+  return transformFile(deltaPath, make, outPath, callSite);
 }
 
 async function transformFile(

@@ -37,8 +37,11 @@ struct dg_encoder {
   int header_done, done;
   dg_sha256_ctx sha;
   uint8_t digest[32];
-  dg_matcher matcher;
-  dg_ops ops;
+  dg_matcher matcher[1 + DG_PARTS]; /* [0] scans windows and carries the state; the others
+                                       match the parts of literal-heavy windows */
+  int parts_ready;                    /* matcher[1..] allocated */
+  dg_ops part_ops[DG_PARTS];
+  dg_ops ops;                         /* the window's ops */
   dg_sections sec;
   dg_buf packed[SEC_COUNT]; /* compressed sections of the current window */
   dg_lzma_stream lzma[SEC_COUNT];
@@ -94,7 +97,7 @@ dg_encoder *dg_encoder_new(const dg_index *idx, const dg_encoder_options *opts,
     idx = enc->own_index;
   }
   enc->win = malloc(opts->window_size);
-  if (!enc->win || !dg_matcher_init(&enc->matcher, idx, opts->window_size)) goto nomem;
+  if (!enc->win || !dg_matcher_init(&enc->matcher[0], idx, opts->window_size)) goto nomem;
   dg_sha256_init(&enc->sha);
   /* Instructions and addresses gain nothing from a big dictionary (measured); capping it
    * keeps those encoders small. */
@@ -112,7 +115,8 @@ void dg_encoder_free(dg_encoder *enc) {
   if (!enc) return;
   dg_index_free(enc->own_index);
   free(enc->win);
-  dg_matcher_free(&enc->matcher);
+  for (int p = 0; p <= DG_PARTS; p++) dg_matcher_free(&enc->matcher[p]);
+  for (int p = 0; p < DG_PARTS; p++) free(enc->part_ops[p].v);
   free(enc->ops.v);
   dg_buf_free(&enc->sec.data);
   dg_buf_free(&enc->sec.inst);
@@ -243,12 +247,105 @@ static int pack_sections(dg_encoder *enc, const dg_buf *raw[], const int want[])
   return 1;
 }
 
+/* ---- matching a window, in parallel parts where it is slow ---------------------------- */
+
+/* A probe counts as literal-heavy from this fraction of literal bytes: binaries and
+ * deflate data are far above it (and slow to match), copy-rich text far below (and fast;
+ * its self-copies often reach across the parts, which the parts would lose). */
+#define LITERAL_HEAVY_DIV 16
+
+/* Appends `part` to `all`: the part's first literals join a trailing literal-only op. */
+static int join_ops(dg_ops *all, const dg_ops *part) {
+  size_t i = 0;
+  if (part->n && all->n && all->v[all->n - 1].copy_len == 0) {
+    dg_op *last = &all->v[all->n - 1];
+    uint32_t lit = last->lit_len;
+    *last = part->v[0];
+    last->lit_len += lit;
+    i = 1;
+  }
+  size_t need = all->n + part->n - i;
+  if (need > all->cap) {
+    size_t cap = all->cap ? all->cap : 1024;
+    while (cap < need) cap *= 2;
+    dg_op *v = realloc(all->v, cap * sizeof *v);
+    if (!v) return 0;
+    all->v = v;
+    all->cap = cap;
+  }
+  memcpy(all->v + all->n, part->v + i, (part->n - i) * sizeof *part->v);
+  all->n = need;
+  return 1;
+}
+
+static int literal_heavy(const dg_ops *ops, size_t covered) {
+  size_t lit = 0;
+  for (size_t i = 0; i < ops->n; i++) lit += ops->v[i].lit_len;
+  return lit >= covered / LITERAL_HEAVY_DIV;
+}
+
+typedef struct {
+  dg_encoder *enc;
+  dg_match_job job[DG_PARTS];
+  int ok[DG_PARTS];
+} parts_ctx;
+
+static void match_part(void *arg, size_t p) {
+  parts_ctx *c = arg;
+  size_t stop;
+  c->enc->part_ops[p].n = 0;
+  c->ok[p] = dg_match_range(&c->enc->matcher[1 + p], &c->job[p], &c->enc->part_ops[p], &stop);
+}
+
+/* Matches [from, n) in DG_PARTS parts on several threads, each starting from matcher[0]'s
+ * state and ending at the next one's start; matcher[0] then goes on from the last. The
+ * parts depend on the window alone, never on the number of threads. */
+static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) {
+  if (!enc->parts_ready) {
+    for (int p = 1; p <= DG_PARTS; p++)
+      if (!dg_matcher_init(&enc->matcher[p], enc->matcher[0].idx, enc->opts.window_size))
+        return 0;
+    enc->parts_ready = 1;
+  }
+  parts_ctx c = {.enc = enc};
+  size_t rest = whole->n - from;
+  for (int p = 0; p < DG_PARTS; p++) {
+    c.job[p] = *whole;
+    c.job[p].from = from + rest * (size_t)p / DG_PARTS;
+    c.job[p].to = c.job[p].limit = from + rest * (size_t)(p + 1) / DG_PARTS;
+    c.job[p].fresh = 1;
+    dg_matcher_copy_state(&enc->matcher[1 + p], &enc->matcher[0]);
+  }
+  dg_parallel_for(DG_PARTS, thread_count(enc), match_part, &c);
+  for (int p = 0; p < DG_PARTS; p++)
+    if (!c.ok[p] || !join_ops(&enc->ops, &enc->part_ops[p])) return 0;
+  dg_matcher_copy_state(&enc->matcher[0], &enc->matcher[DG_PARTS]);
+  return 1;
+}
+
+/* Fills enc->ops for the window. */
+static int match_window(dg_encoder *enc) {
+  size_t n = enc->win_len, stop;
+  dg_match_job job = {enc->win, n, enc->total_in - n, 0, n, n, 1};
+  enc->ops.n = 0;
+  int split = n >= DG_SPLIT_MIN && dg_index_ref_len(enc->matcher[0].idx) < DG_PARTS_MAX_REF;
+  if (split) job.to = n / DG_PROBE_DIV;
+  if (!dg_match_range(&enc->matcher[0], &job, &enc->ops, &stop)) return 0;
+  if (stop >= n) return 1;
+  if (literal_heavy(&enc->ops, stop)) return match_parts(enc, &job, stop);
+  /* Copy-rich: the same scan goes on over the rest of the window. */
+  job.from = stop;
+  job.to = n;
+  job.fresh = 0;
+  enc->part_ops[0].n = 0;
+  return dg_match_range(&enc->matcher[0], &job, &enc->part_ops[0], &stop) &&
+         join_ops(&enc->ops, &enc->part_ops[0]);
+}
+
 static dg_status encode_window(dg_encoder *enc) {
   const uint8_t *win = enc->win;
   size_t n = enc->win_len;
-  enc->ops.n = 0;
-  if (!dg_match_window(&enc->matcher, win, n, enc->total_in - n, &enc->ops) ||
-      !dg_emit_window(&enc->ops, win, n, &enc->sec))
+  if (!match_window(enc) || !dg_emit_window(&enc->ops, win, n, &enc->sec))
     return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
   const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};

@@ -38,6 +38,16 @@ typedef struct {
 
 #define DG_REPS 4
 
+/* Windows of at least DG_SPLIT_MIN bytes are probed on their first 1/DG_PROBE_DIV; when
+ * that stretch is mostly literals (binaries, deflate data: where matching is slow), the
+ * rest is matched in DG_PARTS parts in parallel (see encoder.c). Only below
+ * DG_PARTS_MAX_REF of reference: each window's source segment must stay below 4 GiB,
+ * which the parts would not know of each other. */
+#define DG_SPLIT_MIN (2u << 20)
+#define DG_PROBE_DIV 8
+#define DG_PARTS 4
+#define DG_PARTS_MAX_REF (UINT64_C(3) << 30)
+
 /* Match finder state; the repeat offsets carry over from window to window. */
 typedef struct {
   const dg_index *idx;
@@ -53,7 +63,8 @@ typedef struct {
   uint64_t *local_table; /* 4 ways of reference position + 1 (32 bits each) per bucket */
   uint32_t *local_tags;  /* 4 x 8 more hash bits per bucket: reject most misses unread */
   unsigned local_bits;
-  uint32_t *local_direct_table; /* incompressible windows: one position + 1 per bucket */
+  uint64_t *local_direct_table; /* incompressible windows: one position + 1 per bucket,
+                                   with 32 check bits of the hash above it */
   int local_direct;      /* which of the two tables the current window uses */
   uint64_t local_next;   /* next reference position to insert */
   uint32_t *self_table;  /* window offset + 1 of recent positions, by hash of a few bytes */
@@ -62,10 +73,24 @@ typedef struct {
 
 int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size);
 void dg_matcher_free(dg_matcher *m);
-/* Appends the ops encoding win[0, n) (whose first byte is target byte win_abs) to ops
- * (which the caller empties first). Returns 0 on out of memory. */
-int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
-                    dg_ops *ops);
+/* Copies the state that carries from window to window (recent offsets, diagonal), not
+ * the tables: dst goes on where src stands. */
+void dg_matcher_copy_state(dg_matcher *dst, const dg_matcher *src);
+
+/* A stretch of a window to match. */
+typedef struct {
+  const uint8_t *win; /* the whole window, n bytes; win[0] is target byte win_abs */
+  size_t n;
+  uint64_t win_abs;
+  size_t from, to; /* scan from `from`; stop at `to` or just past it, inside a match */
+  size_t limit;    /* no match reaches past this (<= n); bytes near it stay literal */
+  int fresh;       /* forget the positions seen before `from` (else continue a scan) */
+} dg_match_job;
+
+/* Appends the ops encoding win[from, *stop) to ops (self-copy sources are window
+ * offsets). *stop is where the scan ended: at or after `to`, at most `limit`; when it
+ * stopped near the limit, the ops reach it. Returns 0 on out of memory. */
+int dg_match_range(dg_matcher *m, const dg_match_job *job, dg_ops *ops, size_t *stop);
 
 /* Source segment and sections of one window. */
 typedef struct {

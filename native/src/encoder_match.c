@@ -81,10 +81,20 @@ int dg_matcher_init(dg_matcher *m, const dg_index *idx, uint32_t window_size) {
     m->local_bits = LOCAL_BITS;
     m->local_table = calloc((size_t)2 << LOCAL_BITS, sizeof(uint64_t));
     m->local_tags = calloc((size_t)1 << LOCAL_BITS, sizeof(uint32_t));
-    m->local_direct_table = calloc((size_t)1 << LOCAL_DIRECT_BITS, sizeof(uint32_t));
+    m->local_direct_table = calloc((size_t)1 << LOCAL_DIRECT_BITS, sizeof(uint64_t));
     if (!m->local_table || !m->local_tags || !m->local_direct_table) return 0;
   }
   return m->self_table != NULL;
+}
+
+void dg_matcher_copy_state(dg_matcher *dst, const dg_matcher *src) {
+  memcpy(dst->rep, src->rep, sizeof dst->rep);
+  memcpy(dst->recent_src, src->recent_src, sizeof dst->recent_src);
+  dst->anchor = src->anchor;
+  dst->anchor_len = src->anchor_len;
+  dst->recent_next = src->recent_next;
+  dst->local_direct = src->local_direct;
+  dst->local_next = 0; /* dst's local table holds other positions: refill around the diagonal */
 }
 
 void dg_matcher_free(dg_matcher *m) {
@@ -269,10 +279,19 @@ static void fill_local_ways(const scan *s, uint64_t p, uint64_t hi) {
 }
 
 /* Same for the direct-mapped table of incompressible windows: in deflate data keys rarely
- * repeat, so one entry per bucket finds as much at a third of the insertion cost. */
+ * repeat, so one entry per bucket finds as much at a third of the insertion cost. An entry
+ * is position + 1 with 32 more bits of the hash above it: nearly every probe of deflate
+ * data misses, and the check rejects those misses without reading the reference. */
+static inline uint64_t direct_check(uint64_t h) {
+  return h >> (64 - LOCAL_DIRECT_BITS - 32) << 32;
+}
+
 static void fill_local_direct(const scan *s, uint64_t p, uint64_t hi) {
-  uint32_t *t = s->m->local_direct_table;
-  for (; p < hi; p++) t[self_hash(s->ref + p) >> (64 - LOCAL_DIRECT_BITS)] = (uint32_t)(p + 1);
+  uint64_t *t = s->m->local_direct_table;
+  for (; p < hi; p++) {
+    uint64_t h = self_hash(s->ref + p);
+    t[h >> (64 - LOCAL_DIRECT_BITS)] = (p + 1) | direct_check(h);
+  }
 }
 
 /* Brings the local table up to LOCAL_SPAN bytes past the diagonal at pos; after a jump
@@ -303,8 +322,9 @@ static void try_local(const scan *s, size_t pos, uint64_t hv, match *best) {
   dg_matcher *m = s->m;
   advance_local(s, pos);
   if (m->local_direct) {
-    uint32_t e = m->local_direct_table[hv >> (64 - LOCAL_DIRECT_BITS)];
-    if (e) ref_candidate(s, best, pos, e - 1, s->min_local);
+    uint64_t e = m->local_direct_table[hv >> (64 - LOCAL_DIRECT_BITS)];
+    if (e && (e & ~UINT64_C(0xFFFFFFFF)) == direct_check(hv))
+      ref_candidate(s, best, pos, (e & 0xFFFFFFFFu) - 1, s->min_local);
     return;
   }
   unsigned shift = 64 - m->local_bits;
@@ -368,12 +388,13 @@ static void remember_copy(dg_matcher *m, scan *s, const match *b) {
   if (b->src + b->len > s->seg_hi) s->seg_hi = b->src + b->len;
 }
 
-int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_abs,
-                    dg_ops *ops) {
+int dg_match_range(dg_matcher *m, const dg_match_job *job, dg_ops *ops, size_t *stop) {
   const dg_index *idx = m->idx;
-  scan s = {m, win, n, win_abs, idx->ref, idx->ref_len, 0, 0, UINT64_MAX, 0,
+  const uint8_t *win = job->win;
+  size_t n = job->limit; /* nothing below reads or matches past it */
+  scan s = {m, win, n, job->win_abs, idx->ref, idx->ref_len, job->from, 0, UINT64_MAX, 0,
             MIN_REP_MATCH, MIN_SELF_MATCH, MIN_LOCAL_MATCH, DG_IDX_BLOCK};
-  int compressible = window_compressible(win, n);
+  int compressible = window_compressible(win, job->n);
   if (compressible) {
     s.min_rep = C_MIN_REP;
     s.min_self = C_MIN_SELF;
@@ -384,12 +405,13 @@ int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_ab
     m->local_direct = !compressible;
     m->local_next = 0; /* the other table is stale: refill around the diagonal */
   }
-  memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
-  size_t pos = 0;
+  if (job->fresh) memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
+  size_t pos = job->from;
   /* The last few bytes stay literal unless a match that started earlier covers them. */
   size_t end = n >= MAX_READ ? n - MAX_READ + 1 : 0;
+  if (job->to < end) end = job->to;
   int prefetch = idx->slot_bits > 0;
-  size_t quiet = 0; /* acceleration grows with the distance from the last long match */
+  size_t quiet = pos; /* acceleration grows with the distance from the last long match */
   while (pos < end) {
     match best = {0, 0, 0, 0, 0};
     if (prefetch && pos + PREFETCH_AHEAD < end) {
@@ -415,6 +437,11 @@ int dg_match_window(dg_matcher *m, const uint8_t *win, size_t n, uint64_t win_ab
     pos = s.lit = best.start + best.len;
     if (best.len >= ACCEL_RESET_LEN) quiet = pos;
   }
-  if (s.lit < n && !push_op(ops, n - s.lit, 0, 0, 0)) return 0;
+  /* Stopped at `to` (or past it, inside the last match), or near the limit: the rest up
+   * to the limit is literal. */
+  size_t done = pos >= job->to ? pos : n;
+  if (done > n) done = n;
+  if (s.lit < done && !push_op(ops, done - s.lit, 0, 0, 0)) return 0;
+  *stop = done;
   return 1;
 }

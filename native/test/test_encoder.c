@@ -397,6 +397,32 @@ static void pieces(void) {
   free(tgt.p);
 }
 
+/* Windows of a few MiB whose first eighth is mostly literals are matched in parallel
+ * parts: the delta still decodes everywhere, stays small, and does not depend on the
+ * number of threads. */
+static void parallel_parts(void) {
+  bytes ref = {0}, tgt = {0};
+  put_random(&ref, 6u << 20);
+  for (size_t at = 0; at + 65536 <= ref.n; at += 65536) {
+    put(&tgt, ref.p + at, 40000);
+    put_random(&tgt, 25536); /* ~40% new bytes: literal-heavy */
+  }
+  round_trip("parallel parts", &ref, &tgt, 3u << 20, tgt.n / 2);
+  bytes one = {0}, many = {0};
+  uint8_t sha[32];
+  dg_encoder_options o;
+  dg_encoder_options_init(&o);
+  o.threads = 1;
+  CHECK(encode(&ref, &tgt, &o, 1u << 20, 1u << 20, &one, sha) == DG_DONE, "parts, 1 thread");
+  o.threads = 4;
+  CHECK(encode(&ref, &tgt, &o, 1u << 20, 1u << 20, &many, sha) == DG_DONE, "parts, 4 threads");
+  CHECK(one.n == many.n && !memcmp(one.p, many.p, one.n), "threads change the parts' delta");
+  free(one.p);
+  free(many.p);
+  free(ref.p);
+  free(tgt.p);
+}
+
 static void bad_options(void) {
   dg_encoder_options o;
   dg_status st;
@@ -436,5 +462,6 @@ int main(void) {
   cases();
   randomized();
   pieces();
+  parallel_parts();
   return test_summary();
 }
