@@ -4,7 +4,8 @@
  *   any other key is the object's name (`cp a.zip s3://b/p/renamed.zip`);
  * - to a local path: an existing directory or a path ending in '/' gets the object's base
  *   name, anything else is the file name;
- * - recursive: relative paths below the source root, filtered by --include/--exclude.
+ * - recursive: relative paths below the source root, filtered by --include/--exclude;
+ *   a single file or object is filtered by its name.
  */
 import { basename, join, resolve, sep } from 'node:path';
 
@@ -93,6 +94,8 @@ async function planUploads(input: PlanInput, to: S3Location): Promise<Transfer[]
   if (!info) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `local path ${input.source} does not exist`);
   if (!input.recursive) {
     if (info.isDirectory()) throw usageError(`${input.source} is a directory; use --recursive to upload a directory`);
+    // As with aws s3 cp, the filters apply to a single file too, by its name.
+    if (!input.filter.includes(basename(path))) return [];
     return [
       {
         operation: 'upload',
@@ -117,6 +120,7 @@ async function planUploads(input: PlanInput, to: S3Location): Promise<Transfer[]
 async function planDownloads(input: PlanInput, from: S3Location): Promise<Transfer[]> {
   if (!input.recursive) {
     const object = await requireObject(input.service, from);
+    if (!input.filter.includes(keyBaseName(object.key))) return [];
     const to: Endpoint =
       input.destination === '-'
         ? { kind: 'stdio' }
@@ -142,6 +146,7 @@ async function planDownloads(input: PlanInput, from: S3Location): Promise<Transf
 async function planCopies(input: PlanInput, from: S3Location, to: S3Location): Promise<Transfer[]> {
   if (!input.recursive) {
     const object = await requireObject(input.service, from);
+    if (!input.filter.includes(keyBaseName(object.key))) return [];
     return [
       {
         operation: 'copy',

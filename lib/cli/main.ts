@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import { CliContext, CliIO, EXIT_FAILURE, EXIT_USAGE, processIO } from './context';
 import { commands } from './commands';
+import { failure } from './transfer-report';
 import { packageVersion } from '../core/tool-version';
 
 // Not require('../../package.json'): from dist/lib/cli that path misses the package root.
@@ -58,5 +59,8 @@ function report(ctx: CliContext, err: unknown, argv: string[]): void {
     ctx.err(`deltaglider: error: ${message}`);
   }
   if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.err(err.stack);
+  // A script reading --json output gets the failure as JSON too (the text stays on stderr),
+  // shaped like a failed transfer's `error`.
+  if (argv.includes('--json')) ctx.json({ error: failure(err) });
   ctx.fail(usage ? EXIT_USAGE : EXIT_FAILURE);
 }

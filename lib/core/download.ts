@@ -42,7 +42,19 @@ interface OriginalStream {
  * Open the original bytes of a located object. With `enforce`, the body errors at its end
  * (ERR_DG_SHA256_MISMATCH) when the bytes differ from the metadata's SHA-256.
  */
-async function openOriginal(ctx: ServiceContext, bucket: string, located: Located, enforce: boolean): Promise<OriginalStream> {
+/**
+ * The original bytes of a located object. `enforce`: the stream fails when the SHA-256
+ * differs from the stored one. `decodeZeroDiff`: decode a zero-diff delta too rather than
+ * serve the reference (only verify wants that: the bytes are the same, but the stored
+ * delta is what other tools read).
+ */
+async function openOriginal(
+  ctx: ServiceContext,
+  bucket: string,
+  located: Located,
+  enforce: boolean,
+  decodeZeroDiff = false,
+): Promise<OriginalStream> {
   const where = s3Url(bucket, located.storedKey);
   if (located.kind === 'direct') {
     const expected = parseDirectMetadata(located.head.metadata, where).fileSha256;
@@ -59,7 +71,7 @@ async function openOriginal(ctx: ServiceContext, bucket: string, located: Locate
 
   const meta = parseDeltaMetadata(located.head.metadata, where);
   const reference = await fetchReference(ctx, bucket, located, meta);
-  if (isZeroDiff(meta)) return openCachedReference(reference, meta, where);
+  if (isZeroDiff(meta) && !decodeZeroDiff) return openCachedReference(reference, meta, where);
   let decoder: CodecStream;
   try {
     const got = await ctx.storage.get(bucket, located.storedKey);
@@ -263,17 +275,9 @@ const INVALID_OBJECT_CODES: ReadonlySet<DeltaGliderErrorCode> = new Set([
 export async function verifyObject(ctx: ServiceContext, bucket: string, key: string): Promise<VerifyResult> {
   const located = await locateOrThrow(ctx.storage, bucket, key);
   const object = toLogicalObject(bucket, located);
-  const zeroDiff = zeroDiffMetadata(bucket, located);
-  if (zeroDiff) {
-    // Fetching the reference through the cache hashes it: nothing is left to read.
-    const reference = await fetchReference(ctx, bucket, located, zeroDiff);
-    await reference.release();
-    return {
-      bucket, key, kind: located.kind, expectedSha256: zeroDiff.fileSha256, storedSize: object.storedSize,
-      valid: true, actualSha256: reference.sha256, size: reference.size,
-    };
-  }
-  const opened = await openOriginal(ctx, bucket, located, false);
+  // Every delta is decoded, a zero-diff one too: downloads serve the reference instead,
+  // but a damaged .delta would still break the Python tool and xdelta3 on this bucket.
+  const opened = await openOriginal(ctx, bucket, located, false, true);
   const base = {
     bucket, key, kind: located.kind, expectedSha256: opened.expectedSha256 ?? '', size: object.size, storedSize: object.storedSize,
   };

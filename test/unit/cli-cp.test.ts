@@ -109,6 +109,23 @@ describe('cli cp (file:// store)', () => {
     expect(existsSync(h.path('got', 'a.zip'))).toBe(false);
   });
 
+  it('filters a single file or object by its name, as aws s3 cp does', async () => {
+    writeFileSync(h.path('a.zip'), v1);
+    const skipped = await h.run(['cp', 'a.zip', 's3://bkt/s/', '--exclude', '*.zip']);
+    expect(skipped).toMatchObject({ code: 0, stdout: '' });
+    expect(JSON.parse((await h.run(['cp', 'a.zip', 's3://bkt/s/', '--exclude', '*.zip', '--json'])).stdout)).toBeNull();
+    expect((await h.run(['ls', 's3://bkt/s/'])).stdout).toBe('');
+    const kept = await h.run(['cp', 'a.zip', 's3://bkt/s/', '--exclude', '*', '--include', 'a.*']);
+    expect(kept.stdout).toBe('upload: a.zip to s3://bkt/s/a.zip (reference)\n');
+    const down = await h.run(['cp', 's3://bkt/s/a.zip', 'b.zip', '--exclude', 'a*']);
+    expect(down).toMatchObject({ code: 0, stdout: '' });
+    expect(existsSync(h.path('b.zip'))).toBe(false);
+    const copy = await h.run(['cp', 's3://bkt/s/a.zip', 's3://bkt/t/', '--exclude', '*.zip']);
+    expect(copy).toMatchObject({ code: 0, stdout: '' });
+    expect((await h.run(['cp', 's3://bkt/s/a.zip', 'b.zip', '--include', '*'])).code).toBe(0);
+    expect(readFileSync(h.path('b.zip')).equals(v1)).toBe(true);
+  });
+
   it('--dryrun prints what it would do and changes nothing', async () => {
     mkdirSync(h.path('dist'));
     writeFileSync(h.path('dist', 'a.zip'), v1);

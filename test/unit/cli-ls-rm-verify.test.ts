@@ -89,6 +89,18 @@ describe('cli ls / rm / verify (file:// store)', () => {
     expect(r.stderr).toMatch(/\(ERR_DG_(BUCKET_NOT_FOUND|NOT_FOUND)\)/);
   });
 
+  it('with --json a failure before any output is JSON on stdout too (and text on stderr)', async () => {
+    const missing = await h.run(['verify', 's3://bkt/rel/1/nope.zip', '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'ERR_DG_NOT_FOUND', message: expect.stringContaining('nope.zip') } });
+    expect(missing.stderr).toContain('(ERR_DG_NOT_FOUND)');
+    const usage = await h.run(['verify', 's3://bkt/rel/', '--json']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout).error.code).toBe('ERR_DG_USAGE');
+    const plain = await h.run(['verify', 's3://bkt/rel/1/nope.zip']);
+    expect(plain.stdout).toBe('');
+  });
+
   it('rm removes the reference only when no delta needs it', async () => {
     const storage = h.storage();
     const first = await h.run(['rm', 's3://bkt/rel/1/app-1.zip']);

@@ -191,7 +191,7 @@ describe('DeltaService get / openRead / head / verify', () => {
       service = f.another({ codec });
     });
 
-    test('get, openRead and verify serve the cached reference and never decode', async () => {
+    test('get and openRead serve the cached reference and never decode', async () => {
       const dest = join(outDir, 'v1.zip');
       expect(await service.get(BUCKET, 'p/v1.zip', dest)).toEqual({ bucket: BUCKET, key: 'p/v1.zip', kind: 'delta', sha256: sha256(v1), size: v1.length });
       expect(readFileSync(dest).equals(v1)).toBe(true);
@@ -201,12 +201,26 @@ describe('DeltaService get / openRead / head / verify', () => {
       expect(object).toMatchObject({ kind: 'delta', size: v1.length });
       expect((await readAll(body)).equals(v1)).toBe(true);
 
+      expect(codec.calls).toEqual({});
+      expect(f.metrics.count('deltaglider.reference_cache.miss')).toBe(1);
+      expect(f.metrics.count('deltaglider.reference_cache.hit')).toBe(1);
+    });
+
+    test('verify decodes the stored zero-diff delta: valid, and a damaged one is reported', async () => {
       expect(await service.verify(BUCKET, 'p/v1.zip')).toMatchObject({
         valid: true, kind: 'delta', expectedSha256: sha256(v1), actualSha256: sha256(v1), size: v1.length,
       });
-      expect(codec.calls).toEqual({});
-      expect(f.metrics.count('deltaglider.reference_cache.miss')).toBe(1);
-      expect(f.metrics.count('deltaglider.reference_cache.hit')).toBe(2);
+      expect(codec.calls).toMatchObject({ createDecodeStream: 1 });
+      // A download would still give the right bytes (from the reference), but the .delta
+      // itself no longer decodes: verify must say so.
+      const stored = f.storage.object(BUCKET, 'p/v1.zip.delta')!;
+      stored.body = Buffer.from(stored.body);
+      stored.body[stored.body.length - 1] ^= 0xff;
+      const damaged = await service.verify(BUCKET, 'p/v1.zip');
+      expect(damaged).toMatchObject({ valid: false, kind: 'delta', expectedSha256: sha256(v1) });
+      expect(damaged.error?.code).toMatch(/^ERR_DG_(CORRUPT_DELTA|CHECKSUM)$/);
+      const dest = join(outDir, 'still.zip');
+      expect(await service.get(BUCKET, 'p/v1.zip', dest)).toMatchObject({ sha256: sha256(v1) });
     });
 
     test('get reports progress up to the full size', async () => {

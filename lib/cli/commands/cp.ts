@@ -103,7 +103,8 @@ async function runCp(ctx: CliContext, rawArgs: CpArgs): Promise<void> {
     } finally {
       progress.stop();
     }
-    if (args.json) ctx.json(recursive ? results : results[0]);
+    // A single file the filters skipped: null, so the output still parses.
+    if (args.json) ctx.json(recursive ? results : (results[0] ?? null));
     if (results.some((r) => r.status === 'failed')) ctx.fail(EXIT_FAILURE);
   } finally {
     await runtime.close();
