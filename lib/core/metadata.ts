@@ -94,16 +94,25 @@ export function readSize(metadata: Metadata, field: FieldName, where: string): n
  * zone is therefore read as UTC. Unparseable values are ignored (informational field).
  */
 export function readTimestamp(metadata: Metadata, field: FieldName): Date | undefined {
-  const value = readField(metadata, field);
-  if (value === undefined) return undefined;
-  const hasZone = /(Z|[+-]\d\d:?\d\d)$/i.test(value);
-  const date = new Date(hasZone ? value : `${value}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  return parseUtcTimestamp(readField(metadata, field)) ?? undefined;
 }
 
 /** ISO-8601 UTC with `Z`, the form we write. */
 export function formatTimestamp(date: Date): string {
   return date.toISOString();
+}
+
+/**
+ * An expiry time as a UTC instant. The Python tool writes naive UTC (no zone designator);
+ * `new Date()` would read that as LOCAL time — the kind of slip that makes a purge delete
+ * nothing. Returns null for an unreadable value.
+ */
+export function parseUtcTimestamp(value: string | undefined): Date | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
+  const time = Date.parse(hasZone ? trimmed : `${trimmed.replace(' ', 'T')}Z`);
+  return Number.isNaN(time) ? null : new Date(time);
 }
 
 function clip(value: string): string {

@@ -9,7 +9,10 @@ import { systemClock } from '../ports/clock';
 import type { StoragePort } from '../ports/storage';
 import { listAll } from '../ports/storage';
 import { forEachLimit } from './pool';
+import { parseUtcTimestamp } from './metadata';
 import { REHYDRATED_PREFIX } from './rehydrate';
+
+export { parseUtcTimestamp };
 
 export interface PurgeOptions {
   clock?: Clock;
@@ -74,15 +77,3 @@ export async function purgeExpired(storage: StoragePort, bucket: string, options
   return result;
 }
 
-/**
- * An expiry time as a UTC instant. The Python tool writes naive UTC (no zone designator);
- * `new Date()` would read that as LOCAL time — the kind of slip that makes a purge delete
- * nothing. Returns null for an unreadable value.
- */
-export function parseUtcTimestamp(value: string | undefined): Date | null {
-  if (!value) return null;
-  const trimmed = value.trim();
-  const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
-  const time = Date.parse(hasZone ? trimmed : `${trimmed.replace(' ', 'T')}Z`);
-  return Number.isNaN(time) ? null : new Date(time);
-}

@@ -2,6 +2,10 @@
  * Rehydration: a presigned URL can only hand out bytes that exist, so a delta object is first
  * rebuilt (and SHA-256 verified by the service) into a temporary full copy at
  * `.deltaglider/tmp/<32 hex>_<name>`, which carries an expiry for `purge`.
+ *
+ * The 32 hex digits are the start of the original's SHA-256 (random when it is unknown), so
+ * presigning the same content again finds the copy already there: while it outlives the
+ * new URL it is handed out as it is, otherwise it is written again with the later expiry.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,7 +17,7 @@ import type { Clock } from '../ports/clock';
 import { systemClock } from '../ports/clock';
 import type { StoragePort } from '../ports/storage';
 import { INTERNAL_PREFIX, baseName } from './keys';
-import { FIELD, formatTimestamp, readField } from './metadata';
+import { FIELD, formatTimestamp, parseUtcTimestamp, readField } from './metadata';
 import type { DeltaServiceApi, LogicalObject } from './types';
 
 /** Where rehydrated copies live: `.deltaglider/tmp/<32 hex>_<original name>`. */
@@ -39,6 +43,8 @@ export interface RehydrateResult {
   rehydrated: boolean;
   /** When purge may delete the copy (rehydrated only). */
   expiresAt?: Date;
+  /** A copy left by an earlier call was still valid long enough and was handed out. */
+  reused?: boolean;
   size: number;
 }
 
@@ -64,7 +70,12 @@ export async function rehydrateForDownload(
   const clock = options.clock ?? systemClock;
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + seconds * 1000);
-  const copyKey = `${REHYDRATED_PREFIX}${randomBytes(16).toString('hex')}_${safeName(fileName)}`;
+  const id = object.sha256 ? object.sha256.slice(0, 32) : randomBytes(16).toString('hex');
+  const copyKey = `${REHYDRATED_PREFIX}${id}_${safeName(fileName)}`;
+  const existing = object.sha256 ? await reusableCopy(storage, bucket, copyKey, object, expiresAt) : undefined;
+  if (existing) {
+    return { bucket, originalKey: object.key, key: copyKey, fileName, rehydrated: true, expiresAt: existing, size: object.size, reused: true };
+  }
   const scratch = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dg-rehydrate-'));
   try {
     const file = join(scratch, 'object');
@@ -79,12 +90,32 @@ export async function rehydrateForDownload(
         'dg-original-filename': fileName,
         'dg-rehydrated': 'true',
         'dg-created-at': formatTimestamp(now),
+        'dg-file-sha256': got.sha256,
       },
     });
     return { bucket, originalKey: object.key, key: copyKey, fileName, rehydrated: true, expiresAt, size: got.size };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The expiry of a copy at copyKey holding object's bytes (same SHA-256 and size) that stays
+ * at least until `needed`; undefined when there is none.
+ */
+async function reusableCopy(
+  storage: StoragePort,
+  bucket: string,
+  copyKey: string,
+  object: LogicalObject,
+  needed: Date,
+): Promise<Date | undefined> {
+  const head = await storage.head(bucket, copyKey);
+  if (!head || head.size !== object.size) return undefined;
+  const meta = head.metadata;
+  if (meta['dg-rehydrated'] !== 'true' || meta['dg-file-sha256'] !== object.sha256) return undefined;
+  const expires = parseUtcTimestamp(meta['dg-expires-at']);
+  return expires && expires.getTime() >= needed.getTime() ? expires : undefined;
 }
 
 function originalFileName(object: LogicalObject): string {

@@ -34,6 +34,37 @@ describe('rehydrate', () => {
     });
   });
 
+  it('hands out a copy left by an earlier call while it outlives the new URL, else writes it again', async () => {
+    const base = randomBytes(100_000, 5);
+    const v2 = sparseEdits(base, 4000, 6);
+    await f.service.put(f.file('a.zip', base), BUCKET, 'rel/a-1.zip');
+    await f.service.put(f.file('b.zip', v2), BUCKET, 'rel/a-2.zip');
+    const first = await rehydrateForDownload(f.storage, f.service, BUCKET, 'rel/a-2.zip', { expiresInSeconds: 3600, clock: clockAt(T0) });
+    expect(first.reused).toBeUndefined();
+    expect(first.key).toBe(`${REHYDRATED_PREFIX}${sha256(v2).slice(0, 32)}_a-2.zip`);
+    const copy = f.storage.object(BUCKET, first.key)!;
+    expect(copy.metadata['dg-file-sha256']).toBe(sha256(v2));
+
+    // Ten minutes later, a 10-minute URL: the copy (50 more minutes) is reused as it is.
+    const later = new Date(T0.getTime() + 600_000);
+    const again = await rehydrateForDownload(f.storage, f.service, BUCKET, 'rel/a-2.zip', { expiresInSeconds: 600, clock: clockAt(later) });
+    expect(again).toMatchObject({ key: first.key, reused: true, rehydrated: true });
+    expect(again.expiresAt!.toISOString()).toBe(first.expiresAt!.toISOString());
+    expect(f.storage.object(BUCKET, first.key)!.metadata['dg-created-at']).toBe(T0.toISOString());
+
+    // A 2-hour URL would outlive it: written again with the later expiry.
+    const longer = await rehydrateForDownload(f.storage, f.service, BUCKET, 'rel/a-2.zip', { expiresInSeconds: 7200, clock: clockAt(later) });
+    expect(longer.reused).toBeUndefined();
+    expect(f.storage.object(BUCKET, first.key)!.metadata['dg-expires-at']).toBe(new Date(later.getTime() + 7_200_000).toISOString());
+
+    // A copy whose bytes do not match the object's is never handed out.
+    f.storage.object(BUCKET, first.key)!.metadata['dg-file-sha256'] = 'f'.repeat(64);
+    const checked = await rehydrateForDownload(f.storage, f.service, BUCKET, 'rel/a-2.zip', { expiresInSeconds: 60, clock: clockAt(later) });
+    expect(checked.reused).toBeUndefined();
+    expect(sha256(f.storage.object(BUCKET, first.key)!.body)).toBe(sha256(v2));
+    expect(f.storage.keys(BUCKET).filter((k) => k.startsWith(REHYDRATED_PREFIX))).toHaveLength(1);
+  });
+
   it('hands back a direct object as it is, and refuses a missing key or a bad expiry', async () => {
     await f.service.put(f.file('n.txt', Buffer.from('plain text')), BUCKET, 'docs/n.txt');
     const r = await rehydrateForDownload(f.storage, f.service, BUCKET, 'docs/n.txt', { expiresInSeconds: 60 });
