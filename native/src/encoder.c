@@ -124,6 +124,7 @@ void dg_encoder_free(dg_encoder *enc) {
   for (int i = 0; i < SEC_COUNT; i++) {
     dg_buf_free(&enc->packed[i]);
     dg_lzma_pieces_free(&enc->plan[i]);
+    dg_lzma_stream_free(&enc->lzma[i]);
   }
   free(enc->jobs);
   dg_buf_free(&enc->out);
@@ -176,7 +177,9 @@ static int plan_section(dg_encoder *enc, int k, const dg_buf *raw) {
     all = 1;
   }
   long pieces = dg_lzma_plan(raw->p, raw->n, all, &enc->plan[k]);
-  return pieces < 0 ? -1 : pieces > 0;
+  if (pieces <= 0) return pieces < 0 ? -1 : 0;
+  dg_lzma_link(&enc->lzma[k], enc->plan[k].v, enc->plan[k].n);
+  return 1;
 }
 
 /* One piece to compress: section k, piece i. */

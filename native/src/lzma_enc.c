@@ -15,6 +15,25 @@ void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size) {
   z->preset = preset;
   z->dict_size = dict_size;
   z->started = 0;
+  z->tail = NULL;
+}
+
+static void encoder_free(void *strm) {
+  if (!strm) return;
+  lzma_end(strm);
+  free(strm);
+}
+
+void dg_lzma_stream_free(dg_lzma_stream *z) {
+  encoder_free(z->tail);
+  z->tail = NULL;
+}
+
+void dg_lzma_link(const dg_lzma_stream *z, dg_lzma_piece *pieces, size_t n) {
+  for (size_t i = 0; i < n; i++) pieces[i].cont = pieces[i].keep = 0;
+  if (!n) return;
+  pieces[0].cont = pieces[0].compress && z->tail;
+  pieces[n - 1].keep = pieces[n - 1].compress;
 }
 
 static int stream_options(const dg_lzma_stream *z, lzma_options_lzma *opt) {
@@ -25,27 +44,49 @@ static int stream_options(const dg_lzma_stream *z, lzma_options_lzma *opt) {
   return 1;
 }
 
+/* A raw LZMA2 encoder: its first chunk resets the dictionary and sets the properties. */
+static lzma_stream *encoder_new(const dg_lzma_stream *z) {
+  lzma_options_lzma opt;
+  if (!stream_options(z, &opt)) return NULL;
+  lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+  lzma_stream *strm = malloc(sizeof *strm);
+  if (!strm) return NULL;
+  *strm = (lzma_stream)LZMA_STREAM_INIT;
+  if (lzma_raw_encoder(strm, filters) != LZMA_OK) {
+    free(strm);
+    return NULL;
+  }
+  return strm;
+}
+
 void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_lzma_piece *p) {
   p->ok = 0;
   p->out.n = 0;
-  lzma_options_lzma opt;
-  if (!stream_options(z, &opt)) return;
-  lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
-  lzma_stream strm = LZMA_STREAM_INIT;
-  if (lzma_raw_encoder(&strm, filters) != LZMA_OK) return;
-  strm.next_in = section + p->off;
-  strm.avail_in = p->len;
+  p->kept = NULL;
+  lzma_stream *strm = p->cont ? z->tail : encoder_new(z);
+  if (!strm) return;
+  /* The piece kept for the next section is only sync-flushed: its chunks are complete and
+   * the stream goes on. Any other one is finished. */
+  lzma_action action = p->keep ? LZMA_SYNC_FLUSH : LZMA_FINISH;
+  strm->next_in = section + p->off;
+  strm->avail_in = p->len;
   lzma_ret r = LZMA_OK;
   while (r == LZMA_OK) {
     if (p->out.cap - p->out.n < 4096 &&
         !dg_buf_reserve(&p->out, p->out.cap > p->len / 2 ? p->out.cap : p->len / 2 + 4096))
       break;
-    strm.next_out = p->out.p + p->out.n;
-    strm.avail_out = p->out.cap - p->out.n;
-    r = lzma_code(&strm, LZMA_FINISH);
-    p->out.n = p->out.cap - strm.avail_out;
+    strm->next_out = p->out.p + p->out.n;
+    strm->avail_out = p->out.cap - p->out.n;
+    r = lzma_code(strm, action);
+    p->out.n = p->out.cap - strm->avail_out;
   }
-  lzma_end(&strm);
+  if (p->keep && r == LZMA_STREAM_END) { /* the flush is complete */
+    p->kept = strm;
+    p->ok = 1;
+    return;
+  }
+  /* The stream's own encoder is released by dg_lzma_assemble, never here. */
+  if (!p->cont) encoder_free(strm);
   /* A finished raw LZMA2 stream ends with the end-of-payload control byte 0: dropped, the
    * xz block goes on (xdelta3 treats an ended stream as an error). */
   if (r != LZMA_STREAM_END || !p->out.n || p->out.p[p->out.n - 1] != 0) return;
@@ -89,14 +130,26 @@ static int put_raw_chunks(const uint8_t *in, size_t len, dg_buf *out) {
   return 1;
 }
 
+void dg_lzma_piece_release(dg_lzma_piece *p) {
+  encoder_free(p->kept);
+  p->kept = NULL;
+  dg_buf_free(&p->out);
+}
+
 int dg_lzma_assemble(dg_lzma_stream *z, const uint8_t *section, size_t len,
-                     const dg_lzma_piece *pieces, size_t n, dg_buf *out) {
+                     dg_lzma_piece *pieces, size_t n, dg_buf *out) {
   if (!dg_buf_reserve(out, 10)) return 0;
   out->n += (size_t)vcd_varint_put(out->p + out->n, len);
   if (!z->started) {
     if (!put_headers(z, out)) return 0;
     z->started = 1;
   }
+  /* The kept encoder changes hands: the old one was used up (continued and kept, or
+   * finished), or the dictionary moved on without it (uncompressed chunks reset it). */
+  void *kept = n && pieces[n - 1].keep ? pieces[n - 1].kept : NULL;
+  if (z->tail != kept) encoder_free(z->tail);
+  z->tail = kept;
+  if (n) pieces[n - 1].kept = NULL;
   for (size_t i = 0; i < n; i++) {
     const dg_lzma_piece *p = &pieces[i];
     if (!p->compress) {

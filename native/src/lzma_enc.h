@@ -11,6 +11,9 @@
  *     concatenation as one stream;
  *   - a piece that would not shrink (deflate data) is written as LZMA2 uncompressed
  *     chunks, at memory-copy speed, instead of going through the match finder for nothing.
+ * The encoder of a section's last piece is kept (sync-flushed, not finished) and
+ * compresses the first piece of that type's next section, as one stream would: small
+ * sections keep the dictionary of the windows before them.
  * Output depends only on the input and the options, never on the number of threads. */
 #ifndef DG_LZMA_ENC_H
 #define DG_LZMA_ENC_H
@@ -24,6 +27,9 @@
 typedef struct {
   size_t off, len;
   int compress; /* 0: stored as uncompressed chunks */
+  int cont;     /* compress with the stream's kept encoder (set by dg_lzma_link) */
+  int keep;     /* sync-flush and keep the encoder for the next section (dg_lzma_link) */
+  void *kept;   /* that encoder, once compressed */
   dg_buf out;   /* compress: the piece's LZMA2 chunks (filled by dg_lzma_compress_piece) */
   int ok;
 } dg_lzma_piece;
@@ -33,19 +39,27 @@ typedef struct {
   int preset;
   uint32_t dict_size; /* 0: the preset's */
   int started;        /* stream and block headers written */
+  void *tail;         /* encoder of the last piece written, when it was compressed */
 } dg_lzma_stream;
 
 void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size);
+void dg_lzma_stream_free(dg_lzma_stream *z);
 
-/* Compresses section[p->off, +p->len) into p->out and sets p->ok. Thread-safe: touches
- * only *p. */
+/* Marks which of a section's pieces continues the kept encoder and which keeps its own. */
+void dg_lzma_link(const dg_lzma_stream *z, dg_lzma_piece *pieces, size_t n);
+
+/* Compresses section[p->off, +p->len) into p->out and sets p->ok. Thread-safe for
+ * different pieces (only the one `cont` piece of a section uses the stream's encoder). */
 void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_lzma_piece *p);
 
 /* Appends the framed section (varint length, headers on first use, the pieces' chunks in
- * order) to out. The pieces must tile section[0, len) and the compressed ones be done.
- * 0 on failure. */
+ * order) to out, and passes the kept encoder on. The pieces must tile section[0, len),
+ * linked and the compressed ones done. 0 on failure. */
 int dg_lzma_assemble(dg_lzma_stream *z, const uint8_t *section, size_t len,
-                     const dg_lzma_piece *pieces, size_t n, dg_buf *out);
+                     dg_lzma_piece *pieces, size_t n, dg_buf *out);
+
+/* Frees what a piece holds (its output buffer, an encoder it kept and nobody took). */
+void dg_lzma_piece_release(dg_lzma_piece *p);
 
 /* Order-0 entropy in bits per byte of a sample (up to 64 spread 1 KiB chunks) of the
  * bytes; *counted is the number of bytes sampled. */

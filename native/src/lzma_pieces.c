@@ -25,7 +25,7 @@ static int push(dg_lzma_pieces *p, size_t off, size_t len, int compress) {
   q->off = off;
   q->len = len;
   q->compress = compress;
-  q->ok = 0;
+  q->ok = q->cont = q->keep = 0;
   q->out.n = 0;
   return 1;
 }
@@ -75,7 +75,7 @@ long dg_lzma_plan(const uint8_t *in, size_t len, int all, dg_lzma_pieces *p) {
 }
 
 void dg_lzma_pieces_free(dg_lzma_pieces *p) {
-  for (size_t i = 0; i < p->cap; i++) dg_buf_free(&p->v[i].out);
+  for (size_t i = 0; i < p->cap; i++) dg_lzma_piece_release(&p->v[i]);
   free(p->v);
   p->v = NULL;
   p->n = p->cap = 0;

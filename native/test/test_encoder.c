@@ -397,6 +397,28 @@ static void pieces(void) {
   free(tgt.p);
 }
 
+/* A section's LZMA dictionary carries over to the next window's section of the same type:
+ * a window repeating the previous one's literals costs little. */
+static void lzma_across_windows(void) {
+  bytes once = {0}, twice = {0}, d1 = {0}, d2 = {0};
+  put_text(&once, DG_MIN_WINDOW_SIZE);
+  put(&twice, once.p, once.n);
+  put(&twice, once.p, once.n);
+  uint8_t sha[32];
+  dg_encoder_options o;
+  dg_encoder_options_init(&o);
+  o.window_size = DG_MIN_WINDOW_SIZE;
+  o.secondary = DG_SECONDARY_LZMA;
+  CHECK(encode(NULL, &once, &o, 1u << 20, 1u << 20, &d1, sha) == DG_DONE, "one window");
+  CHECK(encode(NULL, &twice, &o, 1u << 20, 1u << 20, &d2, sha) == DG_DONE, "two windows");
+  CHECK(d2.n < d1.n + d1.n / 4, "second window: %zu bytes for both, %zu for one", d2.n, d1.n);
+  round_trip("lzma across windows", NULL, &twice, DG_MIN_WINDOW_SIZE, 0);
+  free(once.p);
+  free(twice.p);
+  free(d1.p);
+  free(d2.p);
+}
+
 /* Windows of a few MiB whose first eighth is mostly literals are matched in parallel
  * parts: the delta still decodes everywhere, stays small, and does not depend on the
  * number of threads. */
@@ -463,5 +485,6 @@ int main(void) {
   randomized();
   pieces();
   parallel_parts();
+  lzma_across_windows();
   return test_summary();
 }
