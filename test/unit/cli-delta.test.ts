@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { CliIO } from '../../lib/cli/context';
 import { main } from '../../lib/cli/main';
 import { inspectDelta } from '../../lib/codec/inspect';
-import { randomBytes, sparseEdits } from '../helpers/gen-data';
+import { randomBytes, sparseEdits, textBytes } from '../helpers/gen-data';
 
 const VECTORS = join(__dirname, '../../../shared/vectors/xdelta3');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -123,6 +123,22 @@ describe('delta encode / decode', () => {
     expect(info.windows.every((w) => w.targetLength <= 16384)).toBe(true);
   });
 
+  test('--lzma-preset reaches the encoder (and the delta still decodes)', async () => {
+    const text = join(dir, 'preset.txt');
+    const bytes = textBytes(400_000, 77);
+    writeFileSync(text, bytes);
+    const sizes: number[] = [];
+    for (const preset of ['0', '9']) {
+      const delta = join(dir, `preset-${preset}.vcdiff`);
+      expect((await cli(['delta', 'encode', '--lzma-preset', preset, text, delta])).code).toBe(0);
+      sizes.push(readFileSync(delta).length);
+      const out = join(dir, `preset-${preset}.out`);
+      expect((await cli(['delta', 'decode', delta, out])).code).toBe(0);
+      expect(readFileSync(out).equals(bytes)).toBe(true);
+    }
+    expect(sizes[1]).toBeLessThan(sizes[0]);
+  });
+
   test('stdin to stdout both ways ("-")', async () => {
     const enc = await cli(['delta', 'encode', '-s', ref, '-', '-'], targetBytes);
     expect({ code: enc.code, stderr: enc.stderr }).toMatchObject({ code: 0 });
@@ -176,6 +192,8 @@ describe('delta encode / decode', () => {
     [['delta', 'encode', 'TARGET', 'DELTA', '--window-size', '1K']],
     [['delta', 'encode', 'TARGET', 'DELTA', '--window-size', 'lots']],
     [['delta', 'encode', 'TARGET', 'DELTA', '--secondary', 'zstd']],
+    [['delta', 'encode', 'TARGET', 'DELTA', '--lzma-preset', '10']],
+    [['delta', 'encode', 'TARGET', 'DELTA', '--lzma-preset', 'fast']],
     [['delta', 'decode', '--sha256', 'abc', 'DELTA', 'OUT']],
     [['delta', 'encode', 'TARGET']],
     [['delta']],

@@ -108,6 +108,7 @@ interface EncodeArgs {
   delta: string;
   source?: string;
   secondary: SecondaryCompression;
+  'lzma-preset'?: number;
   'window-size'?: string;
   checksum: boolean;
   json?: boolean;
@@ -127,6 +128,10 @@ function encodeCommand(ctx: CliContext): CommandModule<object, EncodeArgs> {
           default: 'auto' as const,
           describe: 'Secondary compression of the delta sections (none = plain RFC 3284)',
         })
+        .option('lzma-preset', {
+          type: 'number',
+          describe: 'LZMA preset 0..9 for secondary compression (default 1; 0 is faster, a little larger)',
+        })
         .option('window-size', { type: 'string', describe: 'Target bytes per window, 16K..16M (default 16M)' })
         .option('checksum', { type: 'boolean', default: true, describe: 'Write adler32 window checksums (--no-checksum to omit)' })
         .option('json', { type: 'boolean', describe: 'Print the result as JSON' }) as unknown as Argv<EncodeArgs>,
@@ -139,6 +144,10 @@ async function encode(ctx: CliContext, args: EncodeArgs): Promise<void> {
   if (windowSize !== undefined && (windowSize < MIN_WINDOW || windowSize > MAX_WINDOW)) {
     throw usageError(`--window-size must be between 16K and 16M (got ${windowSize})`);
   }
+  const preset = args['lzma-preset'];
+  if (preset !== undefined && !(Number.isInteger(preset) && preset >= 0 && preset <= 9)) {
+    throw usageError(`--lzma-preset must be an integer 0..9 (got ${preset})`);
+  }
   const sourceSize = args.source === undefined ? undefined : await fileSize(args.source, 'source');
   if (!isStdio(args.target)) await fileSize(args.target, 'target');
   const toStdout = isStdio(args.delta);
@@ -149,6 +158,7 @@ async function encode(ctx: CliContext, args: EncodeArgs): Promise<void> {
     secondary: args.secondary,
     checksum: args.checksum,
     ...(windowSize !== undefined && { windowSize }),
+    ...(preset !== undefined && { lzmaPreset: preset }),
   });
   const tmp = toStdout ? undefined : tempNameFor(args.delta);
   const output = tmp ? createWriteStream(tmp) : (ctx.io.stdout as Writable);
