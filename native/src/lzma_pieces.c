@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entropy is judged per block of this size: small enough to find the tables and names
- * between deflate members of a zip, big enough for a stable estimate. */
+/* Entropy is judged per block of this size: small enough to tell the text and code of a
+ * mixed section from its compressed members, big enough for a stable estimate. */
 #define CLASS_BLOCK 16384
 /* Order-0 bits per byte below which a block is compressed. Deflate data measures ~7.99 on
  * a 16 KiB block; LZMA runs at ~8 MB/s on such bytes, so a block must promise a real gain
