@@ -43,7 +43,6 @@ struct dg_encoder {
   dg_ops part_ops[DG_PARTS];
   dg_ops ops;                         /* the window's ops */
   dg_sections sec;
-  dg_buf packed[SEC_COUNT]; /* compressed sections of the current window */
   dg_lzma_stream lzma[SEC_COUNT];
   dg_lzma_pieces plan[SEC_COUNT];
   struct piece_ref *jobs; /* the pieces to compress in this window */
@@ -122,7 +121,6 @@ void dg_encoder_free(dg_encoder *enc) {
   dg_buf_free(&enc->sec.inst);
   dg_buf_free(&enc->sec.addr);
   for (int i = 0; i < SEC_COUNT; i++) {
-    dg_buf_free(&enc->packed[i]);
     dg_lzma_pieces_free(&enc->plan[i]);
     dg_lzma_stream_free(&enc->lzma[i]);
   }
@@ -234,19 +232,14 @@ static long list_jobs(dg_encoder *enc, const int want[]) {
 }
 
 /* LZMA is the slow part of encoding: the pieces of the three sections are compressed on
- * several threads, then each compressed section is assembled in order. 0 on failure. */
-static int pack_sections(dg_encoder *enc, const dg_buf *raw[], const int want[]) {
+ * several threads (assembled later, straight into the output). 0 on failure. */
+static int compress_sections(dg_encoder *enc, const dg_buf *raw[], const int want[]) {
   long n = list_jobs(enc, want);
   if (n < 0) return 0;
   pack_ctx c = {enc, raw, enc->jobs};
   dg_parallel_for((size_t)n, thread_count(enc), compress_one, &c);
-  for (int k = 0; k < SEC_COUNT; k++) {
-    if (!want[k]) continue;
-    enc->packed[k].n = 0;
-    if (!dg_lzma_assemble(&enc->lzma[k], raw[k]->p, raw[k]->n, enc->plan[k].v, enc->plan[k].n,
-                          &enc->packed[k]))
-      return 0;
-  }
+  for (long j = 0; j < n; j++)
+    if (!enc->plan[enc->jobs[j].k].v[enc->jobs[j].i].ok) return 0;
   return 1;
 }
 
@@ -352,18 +345,21 @@ static dg_status encode_window(dg_encoder *enc) {
     return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
   const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};
-  const dg_buf *stored[SEC_COUNT];
+  size_t stored[SEC_COUNT]; /* bytes each section takes in the delta */
   int want[SEC_COUNT];
   uint8_t delta_ind = 0;
   for (int k = 0; k < SEC_COUNT; k++) {
     want[k] = plan_section(enc, k, raw[k]);
     if (want[k] < 0) return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
   }
-  if (!pack_sections(enc, raw, want))
+  if (!compress_sections(enc, raw, want))
     return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   for (int k = 0; k < SEC_COUNT; k++) {
-    stored[k] = want[k] ? &enc->packed[k] : raw[k];
-    if (want[k]) delta_ind |= (uint8_t)(1u << k); /* VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP */
+    stored[k] = raw[k]->n;
+    if (!want[k]) continue;
+    delta_ind |= (uint8_t)(1u << k); /* VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP */
+    stored[k] = dg_lzma_framed_size(&enc->lzma[k], raw[k]->n, enc->plan[k].v, enc->plan[k].n);
+    if (!stored[k]) return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   }
 
   const dg_sections *s = &enc->sec;
@@ -371,8 +367,9 @@ static dg_status encode_window(dg_encoder *enc) {
   if (s->seg_len) win_ind |= VCD_WIN_SOURCE;
   if (enc->opts.checksum) win_ind |= VCD_WIN_ADLER32;
   size_t body = (size_t)vcd_varint_len(n) + 1 + (enc->opts.checksum ? 4 : 0);
-  for (int k = 0; k < SEC_COUNT; k++) body += (size_t)vcd_varint_len(stored[k]->n) + stored[k]->n;
+  for (int k = 0; k < SEC_COUNT; k++) body += (size_t)vcd_varint_len(stored[k]) + stored[k];
 
+  /* The whole window at once: the sections are appended below without reallocation. */
   if (!dg_buf_reserve(&enc->out, 32 + body))
     return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
   uint8_t *p = enc->out.p + enc->out.n;
@@ -384,7 +381,7 @@ static dg_status encode_window(dg_encoder *enc) {
   p += vcd_varint_put(p, body);
   p += vcd_varint_put(p, n);
   *p++ = delta_ind;
-  for (int k = 0; k < SEC_COUNT; k++) p += vcd_varint_put(p, stored[k]->n);
+  for (int k = 0; k < SEC_COUNT; k++) p += vcd_varint_put(p, stored[k]);
   if (enc->opts.checksum) {
     uint32_t a = dg_adler32(1, win, n);
     *p++ = (uint8_t)(a >> 24);
@@ -392,11 +389,19 @@ static dg_status encode_window(dg_encoder *enc) {
     *p++ = (uint8_t)(a >> 8);
     *p++ = (uint8_t)a;
   }
-  for (int k = 0; k < SEC_COUNT; k++) {
-    if (stored[k]->n) memcpy(p, stored[k]->p, stored[k]->n);
-    p += stored[k]->n;
-  }
   enc->out.n = (size_t)(p - enc->out.p);
+  for (int k = 0; k < SEC_COUNT; k++) {
+    size_t before = enc->out.n;
+    if (!want[k]) {
+      if (stored[k]) memcpy(enc->out.p + enc->out.n, raw[k]->p, stored[k]);
+      enc->out.n += stored[k];
+    } else if (!dg_lzma_assemble(&enc->lzma[k], raw[k]->p, raw[k]->n, enc->plan[k].v,
+                                 enc->plan[k].n, &enc->out)) {
+      return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
+    }
+    if (enc->out.n - before != stored[k])
+      return fail(enc, DG_ERR_INTERNAL, "a section's size changed while it was written");
+  }
   enc->windows++;
   enc->win_len = 0;
   return DG_OK;

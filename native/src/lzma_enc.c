@@ -95,8 +95,9 @@ void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_
 }
 
 /* The xz stream header and the block header (check NONE, LZMA2 with the stream's
- * dictionary size, no size fields: the block never ends). */
-static int put_headers(const dg_lzma_stream *z, dg_buf *out) {
+ * dictionary size, no size fields: the block never ends); with out NULL, only their size.
+ * 0 on failure. */
+static size_t put_headers(const dg_lzma_stream *z, dg_buf *out) {
   lzma_options_lzma opt;
   if (!stream_options(z, &opt)) return 0;
   lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
@@ -105,19 +106,24 @@ static int put_headers(const dg_lzma_stream *z, dg_buf *out) {
                       .compressed_size = LZMA_VLI_UNKNOWN,
                       .uncompressed_size = LZMA_VLI_UNKNOWN};
   if (lzma_block_header_size(&block) != LZMA_OK) return 0;
-  if (!dg_buf_reserve(out, LZMA_STREAM_HEADER_SIZE + block.header_size)) return 0;
+  size_t size = LZMA_STREAM_HEADER_SIZE + block.header_size;
+  if (!out) return size;
+  if (!dg_buf_reserve(out, size)) return 0;
   if (lzma_stream_header_encode(&flags, out->p + out->n) != LZMA_OK) return 0;
   out->n += LZMA_STREAM_HEADER_SIZE;
   if (lzma_block_header_encode(&block, out->p + out->n) != LZMA_OK) return 0;
   out->n += block.header_size;
-  return 1;
+  return size;
+}
+
+static size_t raw_chunks_size(size_t len) {
+  return len + 3 * ((len + LZMA2_RAW_CHUNK - 1) / LZMA2_RAW_CHUNK);
 }
 
 /* in[0, len) as uncompressed chunks, the first resetting the dictionary (the piece after
  * may be compressed against nothing but itself; the decoder's dictionary must agree). */
 static int put_raw_chunks(const uint8_t *in, size_t len, dg_buf *out) {
-  size_t chunks = (len + LZMA2_RAW_CHUNK - 1) / LZMA2_RAW_CHUNK;
-  if (!dg_buf_reserve(out, len + 3 * chunks)) return 0;
+  if (!dg_buf_reserve(out, raw_chunks_size(len))) return 0;
   for (size_t at = 0; at < len; at += LZMA2_RAW_CHUNK) {
     size_t n = len - at < LZMA2_RAW_CHUNK ? len - at : LZMA2_RAW_CHUNK;
     uint8_t *q = out->p + out->n;
@@ -134,6 +140,19 @@ void dg_lzma_piece_release(dg_lzma_piece *p) {
   encoder_free(p->kept);
   p->kept = NULL;
   dg_buf_free(&p->out);
+}
+
+size_t dg_lzma_framed_size(const dg_lzma_stream *z, size_t len, const dg_lzma_piece *pieces,
+                           size_t n) {
+  size_t size = (size_t)vcd_varint_len(len);
+  if (!z->started) {
+    size_t headers = put_headers(z, NULL);
+    if (!headers) return 0;
+    size += headers;
+  }
+  for (size_t i = 0; i < n; i++)
+    size += pieces[i].compress ? pieces[i].out.n : raw_chunks_size(pieces[i].len);
+  return size;
 }
 
 int dg_lzma_assemble(dg_lzma_stream *z, const uint8_t *section, size_t len,

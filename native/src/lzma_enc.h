@@ -52,6 +52,10 @@ void dg_lzma_link(const dg_lzma_stream *z, dg_lzma_piece *pieces, size_t n);
  * different pieces (only the one `cont` piece of a section uses the stream's encoder). */
 void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_lzma_piece *p);
 
+/* Size of what dg_lzma_assemble will append (the compressed pieces done); 0 on failure. */
+size_t dg_lzma_framed_size(const dg_lzma_stream *z, size_t len, const dg_lzma_piece *pieces,
+                           size_t n);
+
 /* Appends the framed section (varint length, headers on first use, the pieces' chunks in
  * order) to out, and passes the kept encoder on. The pieces must tile section[0, len),
  * linked and the compressed ones done. 0 on failure. */
