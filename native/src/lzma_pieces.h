@@ -16,9 +16,9 @@ typedef struct {
 } dg_lzma_pieces;
 
 /* Replaces the plan in *p with one for in[0, len): every byte compressed when `all`, else
- * only the stretches whose sampled order-0 entropy says LZMA will shrink them. Returns the
- * number of compressed pieces, or -1 when out of memory. The pieces' output buffers are
- * kept for reuse. */
+ * only the stretches whose order-0 entropy (per 16 KiB block) says LZMA will shrink them.
+ * Returns the number of compressed pieces, or -1 when out of memory. The pieces' output
+ * buffers are kept for reuse. */
 long dg_lzma_plan(const uint8_t *in, size_t len, int all, dg_lzma_pieces *p);
 void dg_lzma_pieces_free(dg_lzma_pieces *p);
 

@@ -1,4 +1,5 @@
-/* A minimal fork-join helper: the encoder's per-window LZMA pieces run on a few threads. */
+/* A minimal fork-join helper: the encoder's parts and LZMA pieces and the decoder's LZMA
+ * segments run on a few threads. */
 #ifndef DG_PARALLEL_H
 #define DG_PARALLEL_H
 
