@@ -63,6 +63,39 @@ export async function deletePrefix(
   return { deletedKeys: [...objects, ...doomedReferences] };
 }
 
+/**
+ * References under `prefix` that no delta needs: left by an upload that failed between its
+ * reference and its first delta, or by a delete that stopped half way. Only those older
+ * than `minAgeMs` go, so an upload still between those two steps keeps its reference.
+ * `keep` can spare some (the caller's filters, by key).
+ */
+export async function deleteOrphanReferences(
+  ctx: ServiceContext,
+  bucket: string,
+  prefix: string,
+  options: { dryRun?: boolean; minAgeMs: number; keep?: (key: string) => boolean },
+): Promise<ServiceDeleteResult> {
+  const references = new Map<string, Date | undefined>();
+  const needed = new Set<string>(); /* deltaspaces with a delta */
+  for await (const summary of listAll(ctx.storage, bucket, { prefix })) {
+    if (isReferenceKey(summary.key)) references.set(summary.key, summary.lastModified);
+    else if (hasDeltaSuffix(summary.key)) needed.add(deltaspaceOf(summary.key));
+  }
+  const cutoff = ctx.clock.now().getTime() - options.minAgeMs;
+  const orphans = [...references]
+    .filter(([key, modified]) => !needed.has(deltaspaceOf(key)) && modified !== undefined && modified.getTime() <= cutoff)
+    .map(([key]) => key)
+    .filter((key) => !options.keep?.(key));
+  // The listing is a snapshot: check each deltaspace again right before deleting.
+  const deletedKeys: string[] = [];
+  for (const key of orphans) {
+    if (await hasDeltas(ctx, bucket, deltaspaceOf(key))) continue;
+    if (!options.dryRun) await deleteQuietly(ctx, bucket, key);
+    deletedKeys.push(key);
+  }
+  return { deletedKeys };
+}
+
 /** True when a delta remains directly in the deltaspace (ignoring keys `excluded` says will go). */
 async function hasDeltas(
   ctx: ServiceContext,

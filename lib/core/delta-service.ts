@@ -14,7 +14,7 @@ import type { ReferenceCache } from '../ports/reference-cache';
 import type { StoragePort } from '../ports/storage';
 import { type CoreCodec, lazyCodec } from './codec';
 import type { ServiceContext } from './context';
-import { deleteLogical, deletePrefix } from './deletion';
+import { deleteLogical, deleteOrphanReferences, deletePrefix } from './deletion';
 import { downloadToFile, openReadStream, verifyObject } from './download';
 import { baseName } from './keys';
 import { listLogical } from './listing';
@@ -51,6 +51,9 @@ export interface DeltaServiceOptions {
   /** Environment read for DG_MAX_RATIO / DG_DELTA_EXTENSIONS (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
+
+/** An upload writes its reference, then its first delta, within seconds: an hour is safe. */
+export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
 
 export class DeltaService implements DeltaServiceApi {
   private readonly ctx: ServiceContext;
@@ -132,5 +135,13 @@ export class DeltaService implements DeltaServiceApi {
 
   verify(bucket: string, key: string): Promise<VerifyResult> {
     return verifyObject(this.ctx, bucket, key);
+  }
+
+  deleteOrphanReferences(
+    bucket: string,
+    prefix: string,
+    options: { dryRun?: boolean; minAgeMs?: number; keep?: (key: string) => boolean } = {},
+  ): Promise<ServiceDeleteResult> {
+    return deleteOrphanReferences(this.ctx, bucket, prefix, { ...options, minAgeMs: options.minAgeMs ?? ORPHAN_MIN_AGE_MS });
   }
 }

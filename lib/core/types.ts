@@ -140,6 +140,15 @@ export interface DeltaServiceApi {
   deleteRecursive(bucket: string, prefix: string, options?: { dryRun?: boolean }): Promise<ServiceDeleteResult>;
   /** Rebuild a logical key and check its SHA-256 against the stored one. */
   verify(bucket: string, key: string): Promise<VerifyResult>;
+  /**
+   * Delete the references under `prefix` that no delta needs and that are older than
+   * `minAgeMs` (default an hour); `keep` spares keys.
+   */
+  deleteOrphanReferences(
+    bucket: string,
+    prefix: string,
+    options?: { dryRun?: boolean; minAgeMs?: number; keep?: (key: string) => boolean },
+  ): Promise<ServiceDeleteResult>;
   /** Let go of references kept open between uploads (they also close themselves when idle). */
   close?(): Promise<void>;
 }

@@ -82,6 +82,39 @@ describe('cli sync (file:// store)', () => {
     expect(readFileSync(h.path('v4.zip')).equals(v4)).toBe(true);
   });
 
+  it('--delete also removes references no delta needs (older than an hour), as filtered', async () => {
+    mkdirSync(h.path('site', 'old'));
+    writeFileSync(h.path('site', 'old', 'tool-1.zip'), v1);
+    await h.run(['sync', 'site', 's3://bkt/www/']);
+    rmSync(h.path('site', 'old'), { recursive: true });
+    // What an upload that died after its reference (or a delete that stopped half way)
+    // leaves behind: reference.bin and no delta that needs it.
+    await h.storage().delete('bkt', 'www/old/tool-1.zip.delta');
+    const reference = join(h.root, 'store', 'bkt', 'www', 'old', 'reference.bin');
+    expect(existsSync(reference)).toBe(true);
+
+    // Fresh: it may belong to an upload still on its way, so it stays.
+    const fresh = await h.run(['sync', 'site', 's3://bkt/www/', '--delete']);
+    expect(fresh).toMatchObject({ code: 0, stdout: '' });
+    expect(await storedKeys('www/old/')).toEqual(['www/old/reference.bin']);
+
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(reference, twoHoursAgo, twoHoursAgo);
+    const excluded = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--exclude', 'old/*']);
+    expect(excluded.stdout).toBe('');
+    const dry = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--dryrun']);
+    expect(dry.stdout).toBe('(dryrun) delete: s3://bkt/www/old/reference.bin\n');
+    expect(await storedKeys('www/old/')).toEqual(['www/old/reference.bin']);
+    const r = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.summary.deleted).toBe(1);
+    expect(report.results).toEqual([{ operation: 'delete', source: 's3://bkt/www/old/reference.bin', status: 'ok' }]);
+    expect(await storedKeys('www/old/')).toEqual([]);
+    // Every other object still downloads.
+    expect((await h.run(['cp', 's3://bkt/www/rel/app-3.zip', 'back.zip'])).code).toBe(0);
+    expect(readFileSync(h.path('back.zip')).equals(v3)).toBe(true);
+  });
+
   it('--dryrun, --exclude and --include change nothing they should not', async () => {
     const dry = await h.run(['sync', 'site', 's3://bkt/www/', '--dryrun', '--exclude', '*.log']);
     expect(dry.code).toBe(0);

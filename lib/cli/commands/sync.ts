@@ -117,6 +117,11 @@ async function runSync(ctx: CliContext, args: SyncArgs): Promise<void> {
     await forEachLimit(groups, concurrency, async (group) => {
       for (const entry of group) emit(args.dryrun ? executor.dryRunDelete(entry) : await executor.delete(entry));
     });
+    if (args.delete && destination.kind === 's3') {
+      // Mirror means no leftovers: references no delta needs any more (an upload that
+      // failed after its reference, a delete that stopped half way) go too.
+      for (const result of await executor.deleteOrphanReferences(Boolean(args.dryrun), (key) => !filter.includes(key))) emit(result);
+    }
 
     if (args.json) ctx.json(report);
     if (report.summary.failed > 0) ctx.fail(EXIT_FAILURE);
@@ -187,6 +192,20 @@ class SyncExecutor {
       return result;
     } catch (err) {
       return { ...result, status: 'failed', error: failure(err) };
+    }
+  }
+
+  async deleteOrphanReferences(dryRun: boolean, excluded: (relative: string) => boolean): Promise<TransferResult[]> {
+    const dest = this.s3Destination();
+    const source = (key: string) => describeEntry(dest, key.slice(dest.prefix.length));
+    try {
+      const { deletedKeys } = await this.service.deleteOrphanReferences(dest.bucket, dest.prefix, {
+        dryRun,
+        keep: (key) => excluded(key.slice(dest.prefix.length)),
+      });
+      return deletedKeys.map((key) => ({ operation: 'delete', source: source(key), status: dryRun ? 'dryrun' : 'ok' }));
+    } catch (err) {
+      return [{ operation: 'delete', source: source(`${dest.prefix}reference.bin`), status: 'failed', error: failure(err) }];
     }
   }
 
