@@ -40,13 +40,10 @@ interface OriginalStream {
 
 /**
  * Open the original bytes of a located object. With `enforce`, the body errors at its end
- * (ERR_DG_SHA256_MISMATCH) when the bytes differ from the metadata's SHA-256.
- */
-/**
- * The original bytes of a located object. `enforce`: the stream fails when the SHA-256
- * differs from the stored one. `decodeZeroDiff`: decode a zero-diff delta too rather than
- * serve the reference (only verify wants that: the bytes are the same, but the stored
- * delta is what other tools read).
+ * (ERR_DG_SHA256_MISMATCH) when the bytes differ from the metadata's SHA-256. With
+ * `decodeZeroDiff`, a zero-diff delta is decoded too rather than served from the reference
+ * (only verify wants that: the bytes are the same, but the stored delta is what other
+ * tools read).
  */
 async function openOriginal(
   ctx: ServiceContext,

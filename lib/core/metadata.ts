@@ -103,9 +103,9 @@ export function formatTimestamp(date: Date): string {
 }
 
 /**
- * An expiry time as a UTC instant. The Python tool writes naive UTC (no zone designator);
- * `new Date()` would read that as LOCAL time — the kind of slip that makes a purge delete
- * nothing. Returns null for an unreadable value.
+ * A timestamp (expiry, creation) as a UTC instant. The Python tool writes naive UTC (no
+ * zone designator); `new Date()` would read that as LOCAL time — the kind of slip that
+ * makes a purge delete nothing. Returns null for an unreadable value.
  */
 export function parseUtcTimestamp(value: string | undefined): Date | null {
   if (!value) return null;

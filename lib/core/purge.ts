@@ -12,8 +12,6 @@ import { forEachLimit } from './pool';
 import { parseUtcTimestamp } from './metadata';
 import { REHYDRATED_PREFIX } from './rehydrate';
 
-export { parseUtcTimestamp };
-
 export interface PurgeOptions {
   clock?: Clock;
   /** Report what would be deleted, delete nothing. */

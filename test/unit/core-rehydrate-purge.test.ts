@@ -1,4 +1,5 @@
-import { parseUtcTimestamp, purgeExpired } from '../../lib/core/purge';
+import { parseUtcTimestamp } from '../../lib/core/metadata';
+import { purgeExpired } from '../../lib/core/purge';
 import { REHYDRATED_PREFIX, rehydrateForDownload } from '../../lib/core/rehydrate';
 import { BUCKET, makeFixture, sha256, type Fixture } from '../helpers/core-fixture';
 import { randomBytes, sparseEdits } from '../helpers/gen-data';

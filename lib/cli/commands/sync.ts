@@ -197,15 +197,16 @@ class SyncExecutor {
 
   async deleteOrphanReferences(dryRun: boolean, excluded: (relative: string) => boolean): Promise<TransferResult[]> {
     const dest = this.s3Destination();
-    const source = (key: string) => describeEntry(dest, key.slice(dest.prefix.length));
+    const relative = (key: string) => key.slice(dest.prefix.length);
     try {
       const { deletedKeys } = await this.service.deleteOrphanReferences(dest.bucket, dest.prefix, {
         dryRun,
-        keep: (key) => excluded(key.slice(dest.prefix.length)),
+        keep: (key) => excluded(relative(key)),
       });
-      return deletedKeys.map((key) => ({ operation: 'delete', source: source(key), status: dryRun ? 'dryrun' : 'ok' }));
+      const status = dryRun ? 'dryrun' : 'ok';
+      return deletedKeys.map((key) => ({ operation: 'delete', source: describeEntry(dest, relative(key)), status }));
     } catch (err) {
-      return [{ operation: 'delete', source: source(`${dest.prefix}reference.bin`), status: 'failed', error: failure(err) }];
+      return [{ operation: 'delete', source: describeEntry(dest, 'reference.bin'), status: 'failed', error: failure(err) }];
     }
   }
 
