@@ -1,8 +1,11 @@
 /* Internals shared by the encoder's files:
- *   encoder_match.c   finds matches in one target window -> list of dg_op
+ *   encoder_match.c   finds matches in (a stretch of) one target window -> list of dg_op
  *   encoder_emit.c    turns the ops into the three VCDIFF sections (code table, addresses)
- *   encoder.c         streaming API, windows, file/window headers, secondary compression
- *   lzma_enc.c        the per-section-type LZMA streams */
+ *   encoder.c         streaming API, windows (matched in parallel parts when slow),
+ *                     file/window headers, secondary compression
+ *   lzma_pieces.c     which stretches of a section LZMA compresses, in which pieces
+ *   lzma_enc.c        the pieces' LZMA2 chunks, assembled into the per-type xz streams
+ *   parallel.c        the fork-join helper */
 #ifndef DG_ENCODER_INTERNAL_H
 #define DG_ENCODER_INTERNAL_H
 

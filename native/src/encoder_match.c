@@ -1,4 +1,5 @@
-/* Match finding for one target window.
+/* Match finding for one target window, or a stretch of it (encoder.c matches the stretches
+ * of literal-heavy windows in parallel).
  *
  * At each target position three kinds of candidates are scored (bytes covered minus the
  * estimated cost of the COPY instruction and its address):
