@@ -70,6 +70,10 @@ describe('cli commands against s3rver', () => {
     const response = await fetch(out.url);
     expect(response.status).toBe(200);
     expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(sha256(v2));
+    // A shorter URL for the same object hands out the same copy; it is not rebuilt.
+    const again = JSON.parse((await h.run(['presign', `s3://${bucket}/www/rel/app-2.zip`, '--expires-in', '60', '--json'])).stdout);
+    expect(again).toMatchObject({ servedKey: out.servedKey, reused: true, expiresAt: out.expiresAt });
+    expect((await fetch(again.url)).status).toBe(200);
 
     const purge = await h.run(['purge', bucket, '--json']);
     expect(purge.code).toBe(0);

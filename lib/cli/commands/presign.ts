@@ -52,6 +52,7 @@ async function runPresign(ctx: CliContext, args: PresignArgs): Promise<void> {
         servedKey: target.key,
         fileName: target.fileName,
         rehydrated: target.rehydrated,
+        ...(target.reused ? { reused: true } : {}),
         expiresIn: seconds,
         ...(target.expiresAt ? { expiresAt: target.expiresAt.toISOString() } : {}),
       });
