@@ -15,6 +15,7 @@ const NATIVE_CODES: ReadonlySet<string> = new Set<DeltaGliderErrorCode>([
   'ERR_DG_UNSUPPORTED',
   'ERR_DG_LIMIT',
   'ERR_DG_NOMEM',
+  'ERR_DG_IO',
   'ERR_DG_INVALID_ARGUMENT',
   'ERR_DG_INTERNAL',
 ]);

@@ -230,6 +230,7 @@ class CodecWrap<Traits>::WriteWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(self, callback, Traits::kResourceName),
         wrap_(wrap),
         context_(wrap->context_),
+        reference_(wrap->reference_),
         input_(Napi::Persistent(input)),
         output_(Napi::Persistent(output)),
         in_(in),
@@ -239,6 +240,11 @@ class CodecWrap<Traits>::WriteWorker : public Napi::AsyncWorker {
         finish_(finish) {}
 
   void Execute() override {
+    if (reference_ != nullptr && reference_->Shrunk()) {
+      status_ = DG_ERR_IO;
+      detail_ = kShrunkMessage;
+      return;
+    }
     status_ = Traits::Feed(context_, in_, inLength_, finish_ ? 1 : 0, out_, outLength_,
                            &consumed_, &produced_);
     if (!dg_status_ok(status_)) detail_ = Traits::ErrorDetail(context_);
@@ -254,6 +260,7 @@ class CodecWrap<Traits>::WriteWorker : public Napi::AsyncWorker {
  private:
   CodecWrap* wrap_;
   Context* context_;
+  const ReferenceWrap* reference_;  // checked before each call (see ReferenceWrap::Shrunk)
   Napi::ObjectReference input_;
   Napi::ObjectReference output_;
   const uint8_t* in_;

@@ -10,6 +10,9 @@
 
 namespace dg {
 
+const char* const kShrunkMessage =
+    "the reference file is shorter than when it was opened (rewritten while in use)";
+
 // Builds the dg_index on the thread pool. The index is linear in the reference size and
 // can take seconds for a large one, so it must never run on the JS thread. When the index
 // already exists the worker does nothing; it only makes the callback asynchronous in both
@@ -25,7 +28,12 @@ class IndexWorker : public Napi::AsyncWorker {
         size_(ref->size_) {}
 
   void Execute() override {
-    if (build_) index_ = dg_index_new(data_, size_, &status_);
+    if (!build_) return;
+    if (ref_->Shrunk()) {
+      status_ = DG_ERR_IO;
+      return;
+    }
+    index_ = dg_index_new(data_, size_, &status_);
   }
 
   void OnOK() override {
@@ -123,7 +131,13 @@ void ReferenceWrap::OpenFile(Napi::Env env, const std::string& path) {
     mapLength_ = static_cast<size_t>(size_);
     data_ = static_cast<const uint8_t*>(map);
   }
-  ::close(fd);  // the mapping keeps the file alive
+  fd_ = fd;
+}
+
+bool ReferenceWrap::Shrunk() const {
+  if (fd_ < 0) return false;
+  struct stat st;
+  return ::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < size_;
 }
 
 Napi::Value ReferenceWrap::GetSize(const Napi::CallbackInfo& info) {
@@ -170,7 +184,8 @@ void ReferenceWrap::IndexBuilt(Napi::Env env, dg_index* index, dg_status status)
     Napi::MemoryManagement::AdjustExternalMemory(env, indexMemory_);
   } else {
     error = StatusError(env, status == DG_OK ? DG_ERR_INTERNAL : status,
-                        "cannot index the reference").Value();
+                        status == DG_ERR_IO ? kShrunkMessage : "cannot index the reference")
+                .Value();
   }
   std::vector<Napi::FunctionReference> waiters = std::move(indexWaiters_);
   indexWaiters_.clear();
@@ -205,6 +220,10 @@ void ReferenceWrap::Release() {
   if (map_ != nullptr) {
     ::munmap(map_, mapLength_);
     map_ = nullptr;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
   }
   buffer_.Reset();
   data_ = nullptr;

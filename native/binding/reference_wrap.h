@@ -21,6 +21,9 @@ extern "C" {
 
 namespace dg {
 
+// Message of the ERR_DG_IO error a shrunk reference gives.
+extern const char* const kShrunkMessage;
+
 class ReferenceWrap : public Napi::ObjectWrap<ReferenceWrap> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
@@ -34,6 +37,11 @@ class ReferenceWrap : public Napi::ObjectWrap<ReferenceWrap> {
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
   const dg_index* index() const { return index_; }
+
+  // True when the mapped file is now shorter than when it was mapped (rewritten in place
+  // by someone else): reading the missing pages would raise SIGBUS, so codec calls check
+  // this first and fail with ERR_DG_IO instead. Any thread; Buffers never shrink.
+  bool Shrunk() const;
 
   void AddUse() { ++uses_; }
   void DropUse();
@@ -56,6 +64,7 @@ class ReferenceWrap : public Napi::ObjectWrap<ReferenceWrap> {
   uint64_t size_ = 0;
   void* map_ = nullptr;  // non-null when data_ is a file mapping
   size_t mapLength_ = 0;
+  int fd_ = -1;  // the mapped file, kept open to notice it shrinking
   Napi::ObjectReference buffer_;  // set when data_ points into a caller's Buffer
 
   dg_index* index_ = nullptr;

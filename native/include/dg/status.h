@@ -19,7 +19,8 @@ extern "C" {
   X(DG_ERR_LIMIT, "ERR_DG_LIMIT")             /* a declared size over a limit */ \
   X(DG_ERR_NOMEM, "ERR_DG_NOMEM")                                               \
   X(DG_ERR_INVALID_ARGUMENT, "ERR_DG_INVALID_ARGUMENT") /* API misuse */        \
-  X(DG_ERR_INTERNAL, "ERR_DG_INTERNAL")
+  X(DG_ERR_INTERNAL, "ERR_DG_INTERNAL")                                          \
+  X(DG_ERR_IO, "ERR_DG_IO") /* the binding: the reference file changed under us */
 
 typedef enum {
 #define DG_STATUS_ENUM(name, code) name,
