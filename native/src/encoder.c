@@ -40,8 +40,10 @@ struct dg_encoder {
   dg_matcher matcher[1 + DG_PARTS]; /* [0] scans windows and carries the state; the others
                                        match the parts of literal-heavy windows */
   int parts_ready;                    /* matcher[1..] allocated */
-  dg_ops part_ops[DG_PARTS];
-  dg_ops ops;                         /* the window's ops */
+  dg_ops ops;                         /* the window's ops: a first scan ... */
+  dg_ops part_ops[DG_PARTS];          /* ... and the ops of the rest, in parts */
+  const dg_ops *lists[1 + DG_PARTS];  /* the window's op lists, in order */
+  size_t nlists;
   dg_sections sec;
   dg_lzma_stream lzma[SEC_COUNT];
   dg_lzma_pieces plan[SEC_COUNT];
@@ -250,30 +252,6 @@ static int compress_sections(dg_encoder *enc, const dg_buf *raw[], const int wan
  * its self-copies often reach across the parts, which the parts would lose). */
 #define LITERAL_HEAVY_DIV 16
 
-/* Appends `part` to `all`: the part's first literals join a trailing literal-only op. */
-static int join_ops(dg_ops *all, const dg_ops *part) {
-  size_t i = 0;
-  if (part->n && all->n && all->v[all->n - 1].copy_len == 0) {
-    dg_op *last = &all->v[all->n - 1];
-    uint32_t lit = last->lit_len;
-    *last = part->v[0];
-    last->lit_len += lit;
-    i = 1;
-  }
-  size_t need = all->n + part->n - i;
-  if (need > all->cap) {
-    size_t cap = all->cap ? all->cap : 1024;
-    while (cap < need) cap *= 2;
-    dg_op *v = realloc(all->v, cap * sizeof *v);
-    if (!v) return 0;
-    all->v = v;
-    all->cap = cap;
-  }
-  memcpy(all->v + all->n, part->v + i, (part->n - i) * sizeof *part->v);
-  all->n = need;
-  return 1;
-}
-
 static int literal_heavy(const dg_ops *ops, size_t covered) {
   size_t lit = 0;
   for (size_t i = 0; i < ops->n; i++) lit += ops->v[i].lit_len;
@@ -313,17 +291,21 @@ static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) 
     dg_matcher_copy_state(&enc->matcher[1 + p], &enc->matcher[0]);
   }
   dg_parallel_for(DG_PARTS, thread_count(enc), match_part, &c);
-  for (int p = 0; p < DG_PARTS; p++)
-    if (!c.ok[p] || !join_ops(&enc->ops, &enc->part_ops[p])) return 0;
+  for (int p = 0; p < DG_PARTS; p++) {
+    if (!c.ok[p]) return 0;
+    enc->lists[enc->nlists++] = &enc->part_ops[p]; /* emitted from here: no copy */
+  }
   dg_matcher_copy_state(&enc->matcher[0], &enc->matcher[DG_PARTS]);
   return 1;
 }
 
-/* Fills enc->ops for the window. */
+/* Fills enc->lists with the window's ops. */
 static int match_window(dg_encoder *enc) {
   size_t n = enc->win_len, stop;
   dg_match_job job = {enc->win, n, enc->total_in - n, 0, n, n, 1};
   enc->ops.n = 0;
+  enc->lists[0] = &enc->ops;
+  enc->nlists = 1;
   int split = n >= DG_SPLIT_MIN && dg_index_ref_len(enc->matcher[0].idx) < DG_PARTS_MAX_REF;
   if (split) job.to = n / DG_PROBE_DIV;
   if (!dg_match_range(&enc->matcher[0], &job, &enc->ops, &stop)) return 0;
@@ -334,14 +316,14 @@ static int match_window(dg_encoder *enc) {
   job.to = n;
   job.fresh = 0;
   enc->part_ops[0].n = 0;
-  return dg_match_range(&enc->matcher[0], &job, &enc->part_ops[0], &stop) &&
-         join_ops(&enc->ops, &enc->part_ops[0]);
+  enc->lists[enc->nlists++] = &enc->part_ops[0];
+  return dg_match_range(&enc->matcher[0], &job, &enc->part_ops[0], &stop);
 }
 
 static dg_status encode_window(dg_encoder *enc) {
   const uint8_t *win = enc->win;
   size_t n = enc->win_len;
-  if (!match_window(enc) || !dg_emit_window(&enc->ops, win, n, &enc->sec))
+  if (!match_window(enc) || !dg_emit_window(enc->lists, enc->nlists, win, n, &enc->sec))
     return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
   const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};

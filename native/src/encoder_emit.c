@@ -164,16 +164,30 @@ static int put_address(vcd_addr_cache *c, uint64_t a, uint64_t here, dg_buf *add
   return mode;
 }
 
-int dg_emit_window(const dg_ops *ops, const uint8_t *win, size_t n, dg_sections *s) {
+/* One ADD of the *lit literal bytes at window offset *t. */
+static int put_literals(inst_writer *w, dg_sections *s, const uint8_t *win, size_t *t,
+                        uint64_t *here, size_t *lit) {
+  memcpy(s->data.p + s->data.n, win + *t, *lit);
+  s->data.n += *lit;
+  if (!write_inst(w, (inst){VCD_ADD, (uint32_t)*lit, 0})) return 0;
+  *t += *lit;
+  *here += *lit;
+  *lit = 0;
+  return 1;
+}
+
+int dg_emit_window(const dg_ops *const *lists, size_t nlists, const uint8_t *win, size_t n,
+                   dg_sections *s) {
   pthread_once(&lookups_once, build_lookups);
   s->data.n = s->inst.n = s->addr.n = 0;
   uint64_t lo = UINT64_MAX, hi = 0;
-  for (size_t i = 0; i < ops->n; i++) {
-    const dg_op *o = &ops->v[i];
-    if (!o->copy_len || o->self) continue;
-    if (o->src < lo) lo = o->src;
-    if (o->src + o->copy_len > hi) hi = o->src + o->copy_len;
-  }
+  for (size_t l = 0; l < nlists; l++)
+    for (size_t i = 0; i < lists[l]->n; i++) {
+      const dg_op *o = &lists[l]->v[i];
+      if (!o->copy_len || o->self) continue;
+      if (o->src < lo) lo = o->src;
+      if (o->src + o->copy_len > hi) hi = o->src + o->copy_len;
+    }
   s->seg_pos = hi ? lo : 0;
   s->seg_len = hi ? hi - lo : 0;
   if (!dg_buf_reserve(&s->data, n)) return 0;
@@ -183,16 +197,13 @@ int dg_emit_window(const dg_ops *ops, const uint8_t *win, size_t n, dg_sections 
   inst_writer w = {&s->inst, {VCD_NOOP, 0, 0}};
   uint64_t here = s->seg_len; /* address of the next target byte */
   size_t t = 0;               /* window offset of the next target byte */
-  for (size_t i = 0; i < ops->n; i++) {
-    const dg_op *o = &ops->v[i];
-    if (o->lit_len) {
-      memcpy(s->data.p + s->data.n, win + t, o->lit_len);
-      s->data.n += o->lit_len;
-      if (!write_inst(&w, (inst){VCD_ADD, o->lit_len, 0})) return 0;
-      t += o->lit_len;
-      here += o->lit_len;
-    }
-    if (o->copy_len) {
+  size_t lit = 0;             /* literals not written yet: a list may end with some */
+  for (size_t l = 0; l < nlists; l++)
+    for (size_t i = 0; i < lists[l]->n; i++) {
+      const dg_op *o = &lists[l]->v[i];
+      lit += o->lit_len;
+      if (!o->copy_len) continue;
+      if (lit && !put_literals(&w, s, win, &t, &here, &lit)) return 0;
       if (!dg_buf_reserve(&s->addr, 10)) return 0;
       uint64_t a = o->self ? s->seg_len + o->src : o->src - s->seg_pos;
       int mode = put_address(&cache, a, here, &s->addr);
@@ -200,6 +211,6 @@ int dg_emit_window(const dg_ops *ops, const uint8_t *win, size_t n, dg_sections 
       t += o->copy_len;
       here += o->copy_len;
     }
-  }
+  if (lit && !put_literals(&w, s, win, &t, &here, &lit)) return 0;
   return flush_inst(&w) && t == n;
 }

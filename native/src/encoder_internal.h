@@ -101,7 +101,10 @@ typedef struct {
   dg_buf data, inst, addr;
 } dg_sections;
 
-/* Encodes ops over win[0, n) into s (sections emptied first). Returns 0 on out of memory. */
-int dg_emit_window(const dg_ops *ops, const uint8_t *win, size_t n, dg_sections *s);
+/* Encodes the ops of lists[0..nlists) in order (together they cover win[0, n); a list may
+ * end with literals the next one continues) into s (sections emptied first). Returns 0
+ * on out of memory. */
+int dg_emit_window(const dg_ops *const *lists, size_t nlists, const uint8_t *win, size_t n,
+                   dg_sections *s);
 
 #endif
