@@ -802,6 +802,79 @@ static void test_lzma_segments(void) {
   free(plain);
 }
 
+/* Streams no encoder of ours or xdelta3's writes: each is refused with a clear status. */
+static void decode_one_lzma_window(const dbuf *payload, const unsigned char *plain, size_t n,
+                                   int want, const char *msg, const char *what) {
+  dbuf o = {0};
+  static const unsigned char head[] = {0xD6, 0xC3, 0xC4, 0x00, 0x01, 0x02};
+  dput(&o, head, sizeof head);
+  lzma_add_window(&o, plain, n, payload);
+  decode_result r = decode(NULL, 0, 0, o.b, o.n, 1u << 20, 1 << 16, 1);
+  CHECK(r.status == want, "%s: status %d (%s), want %d", what, r.status, r.err, want);
+  CHECK(strstr(r.err, msg) != NULL, "%s: message '%s'", what, r.err);
+  result_free(&r);
+  free(o.b);
+}
+
+static void test_lzma_refused(void) {
+  unsigned char plain[3000];
+  fill_symbols(plain, sizeof plain, 3);
+  lzma_options_lzma opt;
+  lzma_lzma_preset(&opt, 0);
+  lzma_filter lzma2[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+  dbuf p = {0};
+
+  /* A block header that declares its sizes (an xz block that ends). */
+  unsigned char h[LZMA_STREAM_HEADER_SIZE + LZMA_BLOCK_HEADER_SIZE_MAX];
+  lzma_stream_flags flags = {.version = 0, .check = LZMA_CHECK_NONE};
+  lzma_block block = {.version = 0, .check = LZMA_CHECK_NONE, .filters = lzma2,
+                      .compressed_size = 100, .uncompressed_size = sizeof plain};
+  CHECK(lzma_stream_header_encode(&flags, h) == LZMA_OK &&
+            lzma_block_header_size(&block) == LZMA_OK &&
+            lzma_block_header_encode(&block, h + LZMA_STREAM_HEADER_SIZE) == LZMA_OK,
+        "sized block header");
+  dput(&p, h, LZMA_STREAM_HEADER_SIZE + block.header_size);
+  decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_UNSUPPORTED, "declared sizes",
+                         "block with sizes");
+
+  /* A filter chain with more than LZMA2 (delta filter first). */
+  lzma_options_delta delta = {.type = LZMA_DELTA_TYPE_BYTE, .dist = 1};
+  lzma_filter chain[3] = {{LZMA_FILTER_DELTA, &delta}, {LZMA_FILTER_LZMA2, &opt},
+                          {LZMA_VLI_UNKNOWN, NULL}};
+  p.n = 0;
+  put_xz_headers(&p, chain);
+  decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_UNSUPPORTED, "LZMA2 alone",
+                         "delta + LZMA2 chain");
+
+  /* A dictionary far over the memory limit. */
+  lzma_options_lzma huge = opt;
+  huge.dict_size = 1536u << 20;
+  lzma_filter big[2] = {{LZMA_FILTER_LZMA2, &huge}, {LZMA_VLI_UNKNOWN, NULL}};
+  p.n = 0;
+  put_xz_headers(&p, big);
+  decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_LIMIT, "MiB of dictionary",
+                         "1.5 GiB dictionary");
+
+  /* An LZMA2 end marker (xdelta3 never ends its streams) and a bad control byte. */
+  lzma_stream raw = LZMA_STREAM_INIT;
+  CHECK(lzma_raw_encoder(&raw, lzma2) == LZMA_OK, "raw encoder");
+  dbuf chunks = {0};
+  lzma_into(&raw, plain, sizeof plain, LZMA_FINISH, &chunks); /* ends with 0x00 */
+  lzma_end(&raw);
+  p.n = 0;
+  put_xz_headers(&p, lzma2);
+  dput(&p, chunks.b, chunks.n);
+  decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_CORRUPT_DELTA, "streams never end",
+                         "end marker");
+  p.n -= 1;
+  unsigned char bad = 0x05;
+  dput(&p, &bad, 1);
+  decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_CORRUPT_DELTA, "control byte 0x05",
+                         "bad control byte");
+  free(chunks.b);
+  free(p.b);
+}
+
 /* Misuse of the API and behaviour after errors / after DONE. */
 static void test_api(void) {
   dg_decoder *dec = dg_decoder_new(NULL, 0, NULL);
@@ -832,6 +905,7 @@ int main(void) {
   test_source_run_and_empty_windows();
   test_lzma_sections();
   test_lzma_segments();
+  test_lzma_refused();
   test_vectors();
   return test_summary();
 }
