@@ -5,6 +5,7 @@
 extern "C" {
 #include "dg/sha256.h"
 }
+#include "dg/fault_guard.h"
 
 namespace dg {
 
@@ -16,6 +17,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   // Deleted by node-addon-api when this environment is torn down.
   env.SetInstanceData<AddonData>(data);
+  // A mapped reference rewritten shorter mid-call must fail that call, not kill the
+  // process: the guard's SIGBUS handler (chained to any previous one). Once per process.
+  dg_guard_install();
   InitReference(env, exports, data);
   InitDecoder(env, exports);
   InitEncoder(env, exports);

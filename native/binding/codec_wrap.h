@@ -213,6 +213,8 @@ class CodecWrap : public Napi::ObjectWrap<CodecWrap<Traits>> {
   int64_t externalMemory_ = 0;
   bool writing_ = false;
   bool pendingClose_ = false;
+  bool faulted_ = false;  // a SIGBUS guard fired in a call (written on the pool thread;
+                          // calls never overlap, so the next one sees it)
   bool done_ = false;
   uint64_t totalIn_ = 0;
   uint64_t totalOut_ = 0;
@@ -240,14 +242,33 @@ class CodecWrap<Traits>::WriteWorker : public Napi::AsyncWorker {
         finish_(finish) {}
 
   void Execute() override {
-    if (reference_ != nullptr && reference_->Shrunk()) {
+    // After a fault the context was left mid-call: it is never used again, only freed.
+    if (wrap_->faulted_ || (reference_ != nullptr && reference_->Shrunk())) {
       status_ = DG_ERR_IO;
       detail_ = kShrunkMessage;
       return;
     }
+    if (reference_ == nullptr || !reference_->mapped()) {
+      Feed();
+    } else {
+      // The file may still shrink during the call (see dg/fault_guard.h).
+      dg_guard guard;
+      if (DG_GUARD_BEGIN(&guard, reference_->data(), static_cast<size_t>(reference_->size()))) {
+        Feed();
+      } else {
+        wrap_->faulted_ = true;
+        status_ = DG_ERR_IO;
+        detail_ = kShrunkMessage;
+      }
+      dg_guard_end(&guard);
+      if (wrap_->faulted_) return;
+    }
+    if (!dg_status_ok(status_)) detail_ = Traits::ErrorDetail(context_);
+  }
+
+  void Feed() {
     status_ = Traits::Feed(context_, in_, inLength_, finish_ ? 1 : 0, out_, outLength_,
                            &consumed_, &produced_);
-    if (!dg_status_ok(status_)) detail_ = Traits::ErrorDetail(context_);
   }
 
   void OnOK() override {

@@ -18,6 +18,7 @@
 extern "C" {
 #include "dg/encoder.h"
 }
+#include "dg/fault_guard.h"
 
 namespace dg {
 
@@ -36,6 +37,7 @@ class ReferenceWrap : public Napi::ObjectWrap<ReferenceWrap> {
 
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  bool mapped() const { return map_ != nullptr; }
   const dg_index* index() const { return index_; }
 
   // True when the mapped file is now shorter than when it was mapped (rewritten in place

@@ -228,7 +228,8 @@ static dg_status decode_sections(dg_decoder *dec) {
     for (size_t j = 0; j < dec->lz_segs[i].n; j++, jobs++) bytes += dec->lz_segs[i].v[j].out_len;
   unsigned cpus = dg_cpu_count();
   unsigned threads = bytes < PARALLEL_MIN ? 1 : cpus < MAX_THREADS ? cpus : MAX_THREADS;
-  dg_parallel_for(jobs, threads, decode_segment, dec);
+  if (!dg_parallel_for(jobs, threads, decode_segment, dec))
+    return dg_dec_fail(dec, DG_ERR_IO, WIN_FMT "a memory fault while decoding", WIN_ARG(dec));
   for (int i = 0; i < 3; i++) {
     if (!dec->lz_segs[i].n) continue;
     char why[160];

@@ -27,6 +27,8 @@
 
 enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
 
+#define FAULT_MESSAGE "the reference's file got shorter while it was read (rewritten in place)"
+
 struct dg_encoder {
   dg_encoder_options opts;
   dg_index *own_index; /* empty index used when the caller gave none */
@@ -51,6 +53,7 @@ struct dg_encoder {
   size_t jobs_cap;
   dg_buf out;
   size_t out_pos;
+  int faulted; /* a helper thread hit a SIGBUS guard (dg/fault_guard.h) */
   dg_status failed;
   char error[160];
 };
@@ -239,7 +242,10 @@ static int compress_sections(dg_encoder *enc, const dg_buf *raw[], const int wan
   long n = list_jobs(enc, want);
   if (n < 0) return 0;
   pack_ctx c = {enc, raw, enc->jobs};
-  dg_parallel_for((size_t)n, thread_count(enc), compress_one, &c);
+  if (!dg_parallel_for((size_t)n, thread_count(enc), compress_one, &c)) {
+    enc->faulted = 1;
+    return 0;
+  }
   for (long j = 0; j < n; j++)
     if (!enc->plan[enc->jobs[j].k].v[enc->jobs[j].i].ok) return 0;
   return 1;
@@ -290,7 +296,10 @@ static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) 
     c.job[p].fresh = 1;
     dg_matcher_copy_state(&enc->matcher[1 + p], &enc->matcher[0]);
   }
-  dg_parallel_for(DG_PARTS, thread_count(enc), match_part, &c);
+  if (!dg_parallel_for(DG_PARTS, thread_count(enc), match_part, &c)) {
+    enc->faulted = 1;
+    return 0;
+  }
   for (int p = 0; p < DG_PARTS; p++) {
     if (!c.ok[p]) return 0;
     enc->lists[enc->nlists++] = &enc->part_ops[p]; /* emitted from here: no copy */
@@ -324,7 +333,8 @@ static dg_status encode_window(dg_encoder *enc) {
   const uint8_t *win = enc->win;
   size_t n = enc->win_len;
   if (!match_window(enc) || !dg_emit_window(enc->lists, enc->nlists, win, n, &enc->sec))
-    return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
+    return enc->faulted ? fail(enc, DG_ERR_IO, FAULT_MESSAGE)
+                        : fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
   const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};
   size_t stored[SEC_COUNT]; /* bytes each section takes in the delta */
@@ -335,7 +345,8 @@ static dg_status encode_window(dg_encoder *enc) {
     if (want[k] < 0) return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
   }
   if (!compress_sections(enc, raw, want))
-    return fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
+    return enc->faulted ? fail(enc, DG_ERR_IO, FAULT_MESSAGE)
+                        : fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   for (int k = 0; k < SEC_COUNT; k++) {
     stored[k] = raw[k]->n;
     if (!want[k]) continue;

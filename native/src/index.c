@@ -95,6 +95,16 @@ static void fill(dg_index *idx) {
 }
 
 dg_index *dg_index_new(const uint8_t *ref, uint64_t ref_len, dg_status *status) {
+  dg_index *idx = dg_index_alloc(ref, ref_len, status);
+  if (idx) dg_index_fill(idx);
+  return idx;
+}
+
+void dg_index_fill(dg_index *idx) {
+  if (idx->slot_bits) fill(idx);
+}
+
+dg_index *dg_index_alloc(const uint8_t *ref, uint64_t ref_len, dg_status *status) {
   if (status) *status = DG_OK;
   if (!ref && ref_len) {
     if (status) *status = DG_ERR_INVALID_ARGUMENT;
@@ -117,7 +127,6 @@ dg_index *dg_index_new(const uint8_t *ref, uint64_t ref_len, dg_status *status) 
   else
     idx->b32 = table;
   idx->memory = buckets * bucket + sizeof *idx;
-  fill(idx);
   return idx;
 nomem:
   free(idx);

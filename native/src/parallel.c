@@ -3,6 +3,8 @@
 #include "parallel.h"
 
 #include <pthread.h>
+
+#include "dg/fault_guard.h"
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -13,14 +15,30 @@ typedef struct {
   size_t n;
   void (*fn)(void *ctx, size_t i);
   void *ctx;
+  const char *guard_lo, *guard_hi; /* the caller's guard, carried into every job */
+  atomic_int faulted;
 } jobs;
+
+/* One job under the caller's guard: a fault ends this job only (the jump never leaves
+ * the worker loop, so no thread outlives the stack frame of dg_parallel_for). */
+static void run_guarded(jobs *j, size_t i) {
+  dg_guard g;
+  if (DG_GUARD_BEGIN(&g, j->guard_lo, (size_t)(j->guard_hi - j->guard_lo)))
+    j->fn(j->ctx, i);
+  else
+    atomic_store(&j->faulted, 1);
+  dg_guard_end(&g);
+}
 
 static void *worker(void *arg) {
   jobs *j = arg;
   for (;;) {
     size_t i = atomic_fetch_add(&j->next, 1);
     if (i >= j->n) return NULL;
-    j->fn(j->ctx, i);
+    if (j->guard_lo)
+      run_guarded(j, i);
+    else
+      j->fn(j->ctx, i);
   }
 }
 
@@ -29,9 +47,15 @@ unsigned dg_cpu_count(void) {
   return n < 1 ? 1 : (unsigned)n;
 }
 
-void dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx) {
+int dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx) {
   jobs j = {.n = n, .fn = fn, .ctx = ctx};
   atomic_init(&j.next, 0);
+  atomic_init(&j.faulted, 0);
+  const dg_guard *guard = dg_guard_current();
+  if (guard) {
+    j.guard_lo = guard->lo;
+    j.guard_hi = guard->hi;
+  }
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > n) threads = (unsigned)n;
   pthread_t t[MAX_THREADS];
@@ -39,4 +63,5 @@ void dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i)
   while (started + 1 < threads && pthread_create(&t[started], NULL, worker, &j) == 0) started++;
   worker(&j);
   for (unsigned i = 0; i < started; i++) pthread_join(t[i], NULL);
+  return !atomic_load(&j.faulted);
 }

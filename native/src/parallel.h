@@ -10,7 +10,9 @@ unsigned dg_cpu_count(void);
 
 /* Calls fn(ctx, i) once for every i in [0, n) on up to `threads` threads, the caller's
  * included, and returns when all calls have returned. Jobs start in index order (put the
- * big ones first). When a thread cannot be created the others do its share. */
-void dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx);
+ * big ones first). When a thread cannot be created the others do its share. Under a
+ * fault guard (dg/fault_guard.h) every job runs guarded too; returns 0 when one faulted
+ * (its work is incomplete), else 1. */
+int dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx);
 
 #endif

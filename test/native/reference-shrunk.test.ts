@@ -41,6 +41,23 @@ describe('a reference file that shrinks while open', () => {
     expect(r.stdout).not.toContain('left a delta behind');
   });
 
+  it('fails with ERR_DG_IO when the file is cut short in the middle of the work', () => {
+    // The index build of 48 MiB takes ~100 ms; the truncation lands inside it (the SIGBUS
+    // guard catches it) or, on a slow start, before it (the size check does): ERR_DG_IO
+    // either way, and the process lives on.
+    const r = runNode(`
+      const big = Buffer.concat(Array.from({ length: 12 }, () => bytes));
+      fs.writeFileSync(file('ref'), big);
+      fs.writeFileSync(file('target'), big.subarray(5000, 9 * 1024 * 1024));
+      const ref = codec.openReference(file('ref'));
+      const work = codec.encodeFile(ref, file('target'), file('delta'));
+      setTimeout(() => fs.truncateSync(file('ref'), 4096), 15);
+      report(work.finally(() => ref.close())).then(() => console.log('alive'));
+    `);
+    expect(r.signal).toBeNull();
+    expect(r.stdout).toMatch(/^ERR_DG_IO .*\nalive\n$/);
+  });
+
   it('fails a decode that needs the missing bytes with ERR_DG_IO', () => {
     const r = runNode(`
       fs.writeFileSync(file('ref'), bytes);

@@ -26,6 +26,10 @@ typedef struct dg_index dg_index;
  * Expensive (linear in ref_len); run it off the JS thread. Memory: at most about
  * ref_len / 2 bytes. Returns NULL and sets *status on failure (may be NULL). */
 dg_index *dg_index_new(const uint8_t *ref, uint64_t ref_len, dg_status *status);
+/* dg_index_new in two steps (the binding builds under a SIGBUS guard and must be able to
+ * free an index whose fill was cut short): alloc makes the empty table, fill reads ref. */
+dg_index *dg_index_alloc(const uint8_t *ref, uint64_t ref_len, dg_status *status);
+void dg_index_fill(dg_index *idx);
 void dg_index_free(dg_index *idx);
 uint64_t dg_index_ref_len(const dg_index *idx);
 /* Bytes of heap the index holds (for external-memory accounting). */
