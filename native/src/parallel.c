@@ -1,5 +1,5 @@
 /* Fork-join over a shared job counter (see parallel.h). */
-#define _POSIX_C_SOURCE 200809L /* sysconf under -std=c11 */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT under -std=c11 */
 #include "parallel.h"
 
 #include <pthread.h>
@@ -43,6 +43,10 @@ static void *worker(void *arg) {
 }
 
 unsigned dg_cpu_count(void) {
+  /* The CPUs this process may run on (a container's cpuset, taskset), not all online. */
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return (unsigned)CPU_COUNT(&set);
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : (unsigned)n;
 }

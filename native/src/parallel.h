@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-/* Online CPUs, at least 1. */
+/* CPUs this process may run on (its affinity mask), at least 1. */
 unsigned dg_cpu_count(void);
 
 /* Calls fn(ctx, i) once for every i in [0, n) on up to `threads` threads, the caller's
