@@ -80,7 +80,7 @@ export class DeltaService implements DeltaServiceApi {
       tool: options.toolName ?? defaultToolName(),
       tempDir: options.tempDir ?? join(tmpdir(), 'deltaglider'),
       listConcurrency: Math.max(1, options.listConcurrency ?? 12),
-      maxRaceRetries: 4,
+      maxRaceRetries: 6,
     };
   }
 

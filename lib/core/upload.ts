@@ -6,6 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { CodecResult, ReferenceInput } from '../codec/types';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
@@ -98,6 +99,16 @@ async function putDirect(ctx: ServiceContext, job: UploadJob, reason: string, kn
 }
 
 /**
+ * Wait before looking at the reference again after losing a race: on a store without
+ * conditional writes, the first uploads into an empty deltaspace each write reference.bin
+ * in turn, and retrying at once only meets the next writer. Doubling, jittered so racers
+ * spread out: ~25, 50, 100, 200, 400 ms.
+ */
+function raceBackoffMs(attempt: number): number {
+  return 25 * 2 ** (attempt - 2) * (0.5 + Math.random());
+}
+
+/**
  * Encode against the deltaspace's reference (creating it if there is none), upload the
  * delta, then confirm the reference is still the one encoded against. Where a racing writer
  * replaced or removed it in between (stores without conditional writes, or a concurrent
@@ -111,6 +122,7 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
   const maxRatio = job.options.maxRatio !== undefined ? parseMaxRatio(job.options.maxRatio) : ctx.policy.maxRatio;
 
   for (let attempt = 1; attempt <= ctx.maxRaceRetries; attempt++) {
+    if (attempt > 1) await sleep(raceBackoffMs(attempt));
     let existing: ReferenceInfo | null;
     try {
       existing = await ctx.references.head(bucket, deltaspace);
