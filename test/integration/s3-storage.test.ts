@@ -1,6 +1,8 @@
 /**
  * S3Storage against a real S3 server (s3rver on loopback, started by global-setup.ts).
- * s3rver ignores If-None-Match, so the storage is built with supportsConditionalPut: false.
+ * Most tests build the storage with supportsConditionalPut: false (the path for stores that
+ * ignore If-None-Match); the test server itself honours `If-None-Match: *` as S3 does
+ * (s3rver-process.js), and one test checks that path end to end.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,29 @@ describe('S3Storage on s3rver', () => {
     expect(storage.description).toBe(`s3 (${process.env.DG_TEST_S3_ENDPOINT})`);
     expect(storage.supportsConditionalPut).toBe(false);
     expect(new S3Storage({ endpointUrl: 'http://127.0.0.1:1' }).supportsConditionalPut).toBe(true);
+  });
+
+  it('conditional creates: a second If-None-Match put of a key fails with ERR_DG_PRECONDITION_FAILED, single and multipart', async () => {
+    const conditional = newStorage({ supportsConditionalPut: true, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    try {
+      const small = join(work, 'cond-small');
+      writeFileSync(small, randomBytes(1000));
+      await conditional.put(bucket, 'cond/small', { file: small }, { ifNoneMatch: true });
+      await expect(conditional.put(bucket, 'cond/small', { file: small }, { ifNoneMatch: true })).rejects.toMatchObject({
+        code: 'ERR_DG_PRECONDITION_FAILED',
+      });
+      const big = join(work, 'cond-big');
+      writeFileSync(big, randomBytes(11 * MiB));
+      await conditional.put(bucket, 'cond/big', { file: big }, { ifNoneMatch: true });
+      await expect(conditional.put(bucket, 'cond/big', { file: big }, { ifNoneMatch: true })).rejects.toMatchObject({
+        code: 'ERR_DG_PRECONDITION_FAILED',
+      });
+      // Without the condition the same puts overwrite, as always.
+      await conditional.put(bucket, 'cond/small', { file: small });
+      expect((await conditional.head(bucket, 'cond/big'))!.size).toBe(11 * MiB);
+    } finally {
+      conditional.close();
+    }
   });
 
   it('bucket operations', async () => {
