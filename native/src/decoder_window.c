@@ -207,7 +207,6 @@ static dg_status plan_section(dg_decoder *dec, int i, const uint8_t *stored,
 /* Decoding in parallel pays only on big sections: below this many output bytes in all,
  * starting threads costs more than it saves. */
 #define PARALLEL_MIN (1u << 20)
-#define MAX_THREADS 4
 
 static void decode_segment(void *arg, size_t j) {
   dg_decoder *dec = arg;
@@ -226,8 +225,7 @@ static dg_status decode_sections(dg_decoder *dec) {
   size_t jobs = 0, bytes = 0;
   for (int i = 0; i < 3; i++)
     for (size_t j = 0; j < dec->lz_segs[i].n; j++, jobs++) bytes += dec->lz_segs[i].v[j].out_len;
-  unsigned cpus = dg_cpu_count();
-  unsigned threads = bytes < PARALLEL_MIN ? 1 : cpus < MAX_THREADS ? cpus : MAX_THREADS;
+  unsigned threads = bytes < PARALLEL_MIN ? 1 : dg_default_threads();
   if (!dg_parallel_for(jobs, threads, decode_segment, dec))
     return dg_dec_fail(dec, DG_ERR_IO, WIN_FMT "a memory fault while decoding", WIN_ARG(dec));
   for (int i = 0; i < 3; i++) {

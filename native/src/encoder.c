@@ -23,7 +23,6 @@
 #define AUTO_MIN_COMPRESS 48
 #define AUTO_SMALL 16384
 #define XZ_HEADERS 24 /* xz stream header + block header, written on a stream's first use */
-#define MAX_AUTO_THREADS 4 /* a window rarely has more pieces than this worth splitting */
 
 enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
 
@@ -204,9 +203,7 @@ static void compress_one(void *arg, size_t j) {
 }
 
 static unsigned thread_count(const dg_encoder *enc) {
-  if (enc->opts.threads) return enc->opts.threads;
-  unsigned n = dg_cpu_count();
-  return n < MAX_AUTO_THREADS ? n : MAX_AUTO_THREADS;
+  return enc->opts.threads ? enc->opts.threads : dg_default_threads();
 }
 
 static size_t piece_len(const dg_encoder *enc, piece_ref r) { return enc->plan[r.k].v[r.i].len; }
@@ -311,7 +308,8 @@ static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) 
 /* Fills enc->lists with the window's ops. */
 static int match_window(dg_encoder *enc) {
   size_t n = enc->win_len, stop;
-  dg_match_job job = {enc->win, n, enc->total_in - n, 0, n, n, 1};
+  dg_match_job job = {enc->win, n, enc->total_in - n, 0, n, n, 1,
+                      dg_window_compressible(enc->win, n)};
   enc->ops.n = 0;
   enc->lists[0] = &enc->ops;
   enc->nlists = 1;

@@ -88,7 +88,11 @@ typedef struct {
   size_t from, to; /* scan from `from`; stop at `to` or just past it, inside a match */
   size_t limit;    /* no match reaches past this (<= n); bytes near it stay literal */
   int fresh;       /* forget the positions seen before `from` (else continue a scan) */
+  int compressible; /* dg_window_compressible(win, n), judged once per window */
 } dg_match_job;
+
+/* Whether a window's bytes look compressible (see encoder_match.c). */
+int dg_window_compressible(const uint8_t *win, size_t n);
 
 /* Appends the ops encoding win[from, *stop) to ops (self-copy sources are window
  * offsets). *stop is where the scan ended: at or after `to`, at most `limit`; when it

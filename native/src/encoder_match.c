@@ -112,7 +112,7 @@ void dg_matcher_free(dg_matcher *m) {
 /* Whether the window's bytes look compressible (order-0 entropy of a sample well below
  * 8 bits): there secondary compression makes literals cheap, so a short copy saves less
  * than its instruction and address cost. */
-static int window_compressible(const uint8_t *win, size_t n) {
+int dg_window_compressible(const uint8_t *win, size_t n) {
   size_t counted;
   double bits = dg_entropy_bits(win, n, &counted);
   return counted >= 256 && bits < COMPRESSIBLE_BITS;
@@ -395,7 +395,7 @@ int dg_match_range(dg_matcher *m, const dg_match_job *job, dg_ops *ops, size_t *
   size_t n = job->limit; /* nothing below reads or matches past it */
   scan s = {m, win, n, job->win_abs, idx->ref, idx->ref_len, job->from, 0, UINT64_MAX, 0,
             MIN_REP_MATCH, MIN_SELF_MATCH, MIN_LOCAL_MATCH, DG_IDX_BLOCK};
-  int compressible = window_compressible(win, job->n);
+  int compressible = job->compressible;
   if (compressible) {
     s.min_rep = C_MIN_REP;
     s.min_self = C_MIN_SELF;

@@ -42,13 +42,15 @@ static void *worker(void *arg) {
   }
 }
 
-unsigned dg_cpu_count(void) {
+#define DEFAULT_MAX_THREADS 4
+
+unsigned dg_default_threads(void) {
   /* The CPUs this process may run on (a container's cpuset, taskset), not all online. */
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-    return (unsigned)CPU_COUNT(&set);
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : (unsigned)n;
+  long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                       : sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  return n < DEFAULT_MAX_THREADS ? (unsigned)n : DEFAULT_MAX_THREADS;
 }
 
 int dg_parallel_for(size_t n, unsigned threads, void (*fn)(void *ctx, size_t i), void *ctx) {

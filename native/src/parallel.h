@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* CPUs this process may run on (its affinity mask), at least 1. */
-unsigned dg_cpu_count(void);
+/* Threads for one encode or decode: the CPUs this process may run on (its affinity mask),
+ * at most 4 (a window rarely has more parts or pieces than that worth running at once). */
+unsigned dg_default_threads(void);
 
 /* Calls fn(ctx, i) once for every i in [0, n) on up to `threads` threads, the caller's
  * included, and returns when all calls have returned. Jobs start in index order (put the

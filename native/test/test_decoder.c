@@ -655,29 +655,15 @@ static void test_lzma_sections(void) {
 
 /* ---- LZMA sections cut into segments (dictionary resets, as our encoder writes) -------- */
 
-typedef struct {
-  unsigned char *b;
-  size_t n, cap;
-} dbuf;
-
-static void dput(dbuf *o, const void *p, size_t n) {
-  if (o->n + n > o->cap) {
-    o->cap = (o->n + n) * 2;
-    o->b = realloc(o->b, o->cap);
-  }
-  memcpy(o->b + o->n, p, n);
-  o->n += n;
-}
-
-static void dputv(dbuf *o, uint64_t v) {
+static void bytes_putv(bytes *o, uint64_t v) {
   buf t = {.n = 0};
   putv(&t, v);
-  dput(o, t.b, t.n);
+  bytes_put(o, t.b, t.n);
 }
 
 /* Runs `strm` over in[0, n) with `action` and appends what it writes to o. */
 static void lzma_into(lzma_stream *strm, const unsigned char *in, size_t n, lzma_action action,
-                      dbuf *o) {
+                      bytes *o) {
   unsigned char tmp[1 << 16];
   strm->next_in = in;
   strm->avail_in = n;
@@ -686,7 +672,7 @@ static void lzma_into(lzma_stream *strm, const unsigned char *in, size_t n, lzma
     strm->next_out = tmp;
     strm->avail_out = sizeof tmp;
     r = lzma_code(strm, action);
-    dput(o, tmp, sizeof tmp - strm->avail_out);
+    bytes_put(o, tmp, sizeof tmp - strm->avail_out);
   } while (r == LZMA_OK && (strm->avail_in > 0 || strm->avail_out == 0));
   CHECK(r == LZMA_OK || r == LZMA_STREAM_END, "lzma_code: %d", (int)r);
 }
@@ -701,7 +687,7 @@ static void fill_symbols(unsigned char *p, size_t n, uint32_t seed) {
 }
 
 /* The xz stream header and block header (LZMA2 with f's options, check NONE, no sizes). */
-static void put_xz_headers(dbuf *o, lzma_filter *f) {
+static void put_xz_headers(bytes *o, lzma_filter *f) {
   unsigned char h[LZMA_STREAM_HEADER_SIZE + LZMA_BLOCK_HEADER_SIZE_MAX];
   lzma_stream_flags flags = {.version = 0, .check = LZMA_CHECK_NONE};
   lzma_block block = {.version = 0, .check = LZMA_CHECK_NONE, .filters = f,
@@ -710,36 +696,36 @@ static void put_xz_headers(dbuf *o, lzma_filter *f) {
             lzma_block_header_size(&block) == LZMA_OK &&
             lzma_block_header_encode(&block, h + LZMA_STREAM_HEADER_SIZE) == LZMA_OK,
         "xz headers");
-  dput(o, h, LZMA_STREAM_HEADER_SIZE + block.header_size);
+  bytes_put(o, h, LZMA_STREAM_HEADER_SIZE + block.header_size);
 }
 
 /* One window without source: ADD all of `plain`, the data section LZMA-compressed as
  * `payload`. */
-static void lzma_add_window(dbuf *o, const unsigned char *plain, size_t n, const dbuf *payload) {
-  dbuf sec = {0}, inst = {0};
-  dputv(&sec, n);
-  dput(&sec, payload->b, payload->n);
+static void lzma_add_window(bytes *o, const unsigned char *plain, size_t n, const bytes *payload) {
+  bytes sec = {0}, inst = {0};
+  bytes_putv(&sec, n);
+  bytes_put(&sec, payload->p, payload->n);
   unsigned char add0 = C_ADD0;
-  dput(&inst, &add0, 1);
-  dputv(&inst, n);
+  bytes_put(&inst, &add0, 1);
+  bytes_putv(&inst, n);
   uint32_t a = dg_adler32(1, plain, n);
   unsigned char adler[4] = {(unsigned char)(a >> 24), (unsigned char)(a >> 16),
                             (unsigned char)(a >> 8), (unsigned char)a};
   size_t body = vlen(n) + 1 + vlen(sec.n) + vlen(inst.n) + vlen(0) + 4 + sec.n + inst.n;
   unsigned char ind = 4; /* VCD_ADLER32 */
-  dput(o, &ind, 1);
-  dputv(o, body);
-  dputv(o, n);
+  bytes_put(o, &ind, 1);
+  bytes_putv(o, body);
+  bytes_putv(o, n);
   unsigned char dind = 1; /* VCD_DATACOMP */
-  dput(o, &dind, 1);
-  dputv(o, sec.n);
-  dputv(o, inst.n);
-  dputv(o, 0);
-  dput(o, adler, 4);
-  dput(o, sec.b, sec.n);
-  dput(o, inst.b, inst.n);
-  free(sec.b);
-  free(inst.b);
+  bytes_put(o, &dind, 1);
+  bytes_putv(o, sec.n);
+  bytes_putv(o, inst.n);
+  bytes_putv(o, 0);
+  bytes_put(o, adler, 4);
+  bytes_put(o, sec.p, sec.n);
+  bytes_put(o, inst.p, inst.n);
+  free(sec.p);
+  free(inst.p);
 }
 
 static void test_lzma_segments(void) {
@@ -754,7 +740,7 @@ static void test_lzma_segments(void) {
   /* Window 0: xz headers, then piece A and piece B from their own raw encoders (each
    * starts with a dictionary reset); B is only sync-flushed and goes on in window 1, whose
    * matches reach back into B: the decoder of B's segment must carry on. */
-  dbuf w0 = {0}, w1 = {0}, o = {0};
+  bytes w0 = {0}, w1 = {0}, o = {0};
   lzma_stream a = LZMA_STREAM_INIT, b = LZMA_STREAM_INIT;
   put_xz_headers(&w0, f);
   CHECK(lzma_raw_encoder(&a, f) == LZMA_OK && lzma_raw_encoder(&b, f) == LZMA_OK, "raw");
@@ -768,11 +754,11 @@ static void test_lzma_segments(void) {
   CHECK(w1_uses_b < MORE / 50, "window 1 compresses against piece B: %zu bytes", w1_uses_b);
 
   static const unsigned char head[] = {0xD6, 0xC3, 0xC4, 0x00, 0x01, 0x02};
-  dput(&o, head, sizeof head);
+  bytes_put(&o, head, sizeof head);
   lzma_add_window(&o, plain, 2 * PIECE, &w0);
   lzma_add_window(&o, plain + 2 * PIECE, MORE, &w1);
   for (size_t chunk = 1u << 20; chunk >= 4096; chunk /= 16) {
-    decode_result r = decode(NULL, 0, 0, o.b, o.n, chunk, 1 << 16, 1);
+    decode_result r = decode(NULL, 0, 0, o.p, o.n, chunk, 1 << 16, 1);
     CHECK(r.status == DG_DONE && r.out_len == 2 * PIECE + MORE &&
               !memcmp(r.out, plain, r.out_len),
           "segmented LZMA, %zu-byte input chunks: %d (%s)", chunk, r.status, r.err);
@@ -784,36 +770,36 @@ static void test_lzma_segments(void) {
   size_t sec_start = o.n - w1.n; /* just past window 0 (approximately): flip within B */
   size_t spots[] = {sec_start / 2 + sec_start / 4, sec_start - 5000, sec_start - 100};
   for (size_t k = 0; k < sizeof spots / sizeof spots[0]; k++) {
-    o.b[spots[k]] ^= 0x55;
-    decode_result r = decode(NULL, 0, 0, o.b, o.n, 1u << 20, 1 << 16, 1);
+    o.p[spots[k]] ^= 0x55;
+    decode_result r = decode(NULL, 0, 0, o.p, o.n, 1u << 20, 1 << 16, 1);
     CHECK(r.status != DG_DONE && r.status != DG_OK, "flip at %zu: %d", spots[k], r.status);
     CHECK(r.out_len <= 2 * PIECE, "flip at %zu: window 1 must not be delivered", spots[k]);
     result_free(&r);
-    o.b[spots[k]] ^= 0x55;
+    o.p[spots[k]] ^= 0x55;
   }
   for (size_t cut = o.n - w1.n - 7000; cut < o.n; cut += 7919) {
-    decode_result r = decode(NULL, 0, 0, o.b, cut, 1u << 20, 1 << 16, 1);
+    decode_result r = decode(NULL, 0, 0, o.p, cut, 1u << 20, 1 << 16, 1);
     CHECK(r.status != DG_DONE, "truncated at %zu of %zu: %d", cut, o.n, r.status);
     result_free(&r);
   }
-  free(w0.b);
-  free(w1.b);
-  free(o.b);
+  free(w0.p);
+  free(w1.p);
+  free(o.p);
   free(plain);
 }
 
 /* Streams no encoder of ours or xdelta3's writes: each is refused with a clear status. */
-static void decode_one_lzma_window(const dbuf *payload, const unsigned char *plain, size_t n,
+static void decode_one_lzma_window(const bytes *payload, const unsigned char *plain, size_t n,
                                    int want, const char *msg, const char *what) {
-  dbuf o = {0};
+  bytes o = {0};
   static const unsigned char head[] = {0xD6, 0xC3, 0xC4, 0x00, 0x01, 0x02};
-  dput(&o, head, sizeof head);
+  bytes_put(&o, head, sizeof head);
   lzma_add_window(&o, plain, n, payload);
-  decode_result r = decode(NULL, 0, 0, o.b, o.n, 1u << 20, 1 << 16, 1);
+  decode_result r = decode(NULL, 0, 0, o.p, o.n, 1u << 20, 1 << 16, 1);
   CHECK(r.status == want, "%s: status %d (%s), want %d", what, r.status, r.err, want);
   CHECK(strstr(r.err, msg) != NULL, "%s: message '%s'", what, r.err);
   result_free(&r);
-  free(o.b);
+  free(o.p);
 }
 
 static void test_lzma_refused(void) {
@@ -822,7 +808,7 @@ static void test_lzma_refused(void) {
   lzma_options_lzma opt;
   lzma_lzma_preset(&opt, 0);
   lzma_filter lzma2[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
-  dbuf p = {0};
+  bytes p = {0};
 
   /* A block header that declares its sizes (an xz block that ends). */
   unsigned char h[LZMA_STREAM_HEADER_SIZE + LZMA_BLOCK_HEADER_SIZE_MAX];
@@ -833,7 +819,7 @@ static void test_lzma_refused(void) {
             lzma_block_header_size(&block) == LZMA_OK &&
             lzma_block_header_encode(&block, h + LZMA_STREAM_HEADER_SIZE) == LZMA_OK,
         "sized block header");
-  dput(&p, h, LZMA_STREAM_HEADER_SIZE + block.header_size);
+  bytes_put(&p, h, LZMA_STREAM_HEADER_SIZE + block.header_size);
   decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_UNSUPPORTED, "declared sizes",
                          "block with sizes");
 
@@ -858,21 +844,21 @@ static void test_lzma_refused(void) {
   /* An LZMA2 end marker (xdelta3 never ends its streams) and a bad control byte. */
   lzma_stream raw = LZMA_STREAM_INIT;
   CHECK(lzma_raw_encoder(&raw, lzma2) == LZMA_OK, "raw encoder");
-  dbuf chunks = {0};
+  bytes chunks = {0};
   lzma_into(&raw, plain, sizeof plain, LZMA_FINISH, &chunks); /* ends with 0x00 */
   lzma_end(&raw);
   p.n = 0;
   put_xz_headers(&p, lzma2);
-  dput(&p, chunks.b, chunks.n);
+  bytes_put(&p, chunks.p, chunks.n);
   decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_CORRUPT_DELTA, "streams never end",
                          "end marker");
   p.n -= 1;
   unsigned char bad = 0x05;
-  dput(&p, &bad, 1);
+  bytes_put(&p, &bad, 1);
   decode_one_lzma_window(&p, plain, sizeof plain, DG_ERR_CORRUPT_DELTA, "control byte 0x05",
                          "bad control byte");
-  free(chunks.b);
-  free(p.b);
+  free(chunks.p);
+  free(p.p);
 }
 
 /* Misuse of the API and behaviour after errors / after DONE. */

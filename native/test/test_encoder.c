@@ -31,24 +31,11 @@ static uint32_t rnd(void) {
   return (uint32_t)(g_rng >> 11);
 }
 
-typedef struct {
-  unsigned char *p;
-  size_t n, cap;
-} bytes;
-
-static void put(bytes *b, const void *src, size_t n) {
-  if (b->n + n > b->cap) {
-    b->cap = (b->n + n) * 2 + 64;
-    b->p = realloc(b->p, b->cap);
-  }
-  if (n) memcpy(b->p + b->n, src, n);
-  b->n += n;
-}
 
 static void put_random(bytes *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)rnd();
-    put(b, &c, 1);
+    bytes_put(b, &c, 1);
   }
 }
 
@@ -58,7 +45,7 @@ static void put_text(bytes *b, size_t n) {
   while (n) {
     const char *w = words[rnd() % 10];
     size_t k = strlen(w) < n ? strlen(w) : n;
-    put(b, w, k);
+    bytes_put(b, w, k);
     n -= k;
   }
 }
@@ -81,7 +68,7 @@ static dg_status encode(const bytes *ref, const bytes *tgt, const dg_encoder_opt
     size_t n = tgt->n - pos < in_chunk ? tgt->n - pos : in_chunk, used, made;
     st = dg_encoder_feed(enc, tgt->p + pos, n, pos + n == tgt->n, buf, out_chunk, &used,
                          &made);
-    put(delta, buf, made);
+    bytes_put(delta, buf, made);
     pos += used;
     stalls = (used || made) ? 0 : stalls + 1;
   } while (st == DG_OK && stalls < 3);
@@ -107,7 +94,7 @@ static int decode_ours(const bytes *ref, const bytes *delta, const bytes *tgt, s
     size_t n = delta->n - pos < chunk ? delta->n - pos : chunk, used, made;
     st = dg_decoder_feed(dec, delta->p + pos, n, pos + n == delta->n, buf, chunk, &used,
                          &made);
-    put(&out, buf, made);
+    bytes_put(&out, buf, made);
     pos += used;
     stalls = (used || made) ? 0 : stalls + 1;
   } while (st == DG_OK && stalls < 3);
@@ -262,30 +249,30 @@ static void cases(void) {
   bytes ref = {0}, tgt = {0};
 
   put_random(&ref, 200000);
-  put(&tgt, ref.p, ref.n);
+  bytes_put(&tgt, ref.p, ref.n);
   round_trip("identical", &ref, &tgt, 0, 200);
 
   tgt.n = 0;
-  put(&tgt, ref.p, ref.n);
+  bytes_put(&tgt, ref.p, ref.n);
   for (size_t i = 0; i < tgt.n; i += 300) tgt.p[i] ^= 0x5A; /* sparse edits */
   round_trip("edits", &ref, &tgt, 0, 200000 / 300 * 8);
 
   tgt.n = 0;
-  put(&tgt, ref.p, 50000);
+  bytes_put(&tgt, ref.p, 50000);
   put_random(&tgt, 3000);
-  put(&tgt, ref.p + 50000, 100000);
+  bytes_put(&tgt, ref.p + 50000, 100000);
   put_text(&tgt, 2000);
-  put(&tgt, ref.p + 150000, 50000);
+  bytes_put(&tgt, ref.p + 150000, 50000);
   round_trip("inserts", &ref, &tgt, 0, 9000);
 
   tgt.n = 0;
-  put(&tgt, ref.p, 40000);
-  put(&tgt, ref.p + 90000, 60000);
-  put(&tgt, ref.p + 170000, 30000);
+  bytes_put(&tgt, ref.p, 40000);
+  bytes_put(&tgt, ref.p + 90000, 60000);
+  bytes_put(&tgt, ref.p + 170000, 30000);
   round_trip("deletions", &ref, &tgt, 0, 300);
 
   tgt.n = 0;
-  for (int b = 9; b >= 0; b--) put(&tgt, ref.p + b * 20000, 20000); /* blocks reversed */
+  for (int b = 9; b >= 0; b--) bytes_put(&tgt, ref.p + b * 20000, 20000); /* blocks reversed */
   round_trip("moved blocks", &ref, &tgt, 0, 600);
 
   tgt.n = 0;
@@ -303,20 +290,20 @@ static void cases(void) {
   round_trip("empty both", &empty, &empty, 0, 40);
 
   tgt.n = 0;
-  put(&tgt, "abc", 3);
-  for (int i = 0; i < 20000; i++) put(&tgt, &"abcabcab"[i % 3], 1);
-  put(&tgt, "XYZ", 3);
-  for (int i = 0; i < 5000; i++) put(&tgt, "\0", 1);
+  bytes_put(&tgt, "abc", 3);
+  for (int i = 0; i < 20000; i++) bytes_put(&tgt, &"abcabcab"[i % 3], 1);
+  bytes_put(&tgt, "XYZ", 3);
+  for (int i = 0; i < 5000; i++) bytes_put(&tgt, "\0", 1);
   round_trip("overlapping self-copies", NULL, &tgt, 0, 200);
 
   /* Many windows: 16 KiB windows over ~330 KB, text reference with edits. */
   ref.n = 0;
   put_text(&ref, 300000);
   tgt.n = 0;
-  put(&tgt, ref.p + 1000, 120000);
+  bytes_put(&tgt, ref.p + 1000, 120000);
   put_text(&tgt, 10000);
-  put(&tgt, ref.p + 150000, 150000);
-  put(&tgt, ref.p, 50000);
+  bytes_put(&tgt, ref.p + 150000, 150000);
+  bytes_put(&tgt, ref.p, 50000);
   for (size_t i = 7; i < tgt.n; i += 5000) tgt.p[i] = '#';
   round_trip("multi-window", &ref, &tgt, DG_MIN_WINDOW_SIZE, 0);
   round_trip("multi-window default", &ref, &tgt, 0, 0);
@@ -325,19 +312,19 @@ static void cases(void) {
    * still find self-copies). */
   tgt.n = 0;
   put_random(&tgt, 50000);
-  put(&tgt, tgt.p, 50000);
-  put(&tgt, tgt.p, 50000);
+  bytes_put(&tgt, tgt.p, 50000);
+  bytes_put(&tgt, tgt.p, 50000);
   round_trip("random repeated, no reference", NULL, &tgt, 0, 50000 + 2000);
 
   /* Compressible target with sparse edits against its reference (the "compressible
    * window" mode with its longer minimum matches): still mostly copies. */
   tgt.n = 0;
-  put(&tgt, ref.p, 200000);
+  bytes_put(&tgt, ref.p, 200000);
   for (size_t i = 100; i < tgt.n; i += 700) tgt.p[i] ^= 0x20;
   round_trip("text edits", &ref, &tgt, 0, 200000 / 700 * 8);
 
   tgt.n = 0;
-  put(&tgt, "x", 1);
+  bytes_put(&tgt, "x", 1);
   round_trip("one byte", &ref, &tgt, 0, 40);
 
   free(ref.p);
@@ -355,10 +342,10 @@ static void randomized(void) {
       size_t k = 1 + rnd() % 9000;
       switch (rnd() % 5) {
         case 0: put_random(&tgt, k % 300); break;
-        case 1: if (tgt.n > k) put(&tgt, tgt.p + tgt.n - k, k / 2); break; /* self repeat */
+        case 1: if (tgt.n > k) bytes_put(&tgt, tgt.p + tgt.n - k, k / 2); break; /* self repeat */
         default: {
           size_t at = rnd() % ref.n;
-          put(&tgt, ref.p + at, k < ref.n - at ? k : ref.n - at);
+          bytes_put(&tgt, ref.p + at, k < ref.n - at ? k : ref.n - at);
         }
       }
       if (tgt.n && rnd() % 2) tgt.p[rnd() % tgt.n] ^= (unsigned char)(1 + rnd() % 255);
@@ -407,8 +394,8 @@ static void pieces(void) {
 static void lzma_across_windows(void) {
   bytes once = {0}, twice = {0}, d1 = {0}, d2 = {0};
   put_text(&once, DG_MIN_WINDOW_SIZE);
-  put(&twice, once.p, once.n);
-  put(&twice, once.p, once.n);
+  bytes_put(&twice, once.p, once.n);
+  bytes_put(&twice, once.p, once.n);
   uint8_t sha[32];
   dg_encoder_options o;
   dg_encoder_options_init(&o);
@@ -431,7 +418,7 @@ static void parallel_parts(void) {
   bytes ref = {0}, tgt = {0};
   put_random(&ref, 6u << 20);
   for (size_t at = 0; at + 65536 <= ref.n; at += 65536) {
-    put(&tgt, ref.p + at, 40000);
+    bytes_put(&tgt, ref.p + at, 40000);
     put_random(&tgt, 25536); /* ~40% new bytes: literal-heavy */
   }
   round_trip("parallel parts", &ref, &tgt, 3u << 20, tgt.n / 2);
@@ -471,7 +458,7 @@ static void shrunk_reference(void) {
   const uint8_t *map = map_file(path, ref.n);
   CHECK(map != NULL, "mmap");
   for (size_t at = 0; at + 65536 <= ref.n; at += 65536) { /* literal-heavy: parallel parts */
-    put(&tgt, ref.p + at, 40000);
+    bytes_put(&tgt, ref.p + at, 40000);
     put_random(&tgt, 25536);
   }
   dg_status st;

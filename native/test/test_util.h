@@ -21,6 +21,21 @@ static int g_passed, g_failed;
     }                                                        \
   } while (0)
 
+/* A growable byte buffer (test inputs, deltas, hand-built streams). */
+typedef struct {
+  unsigned char *p;
+  size_t n, cap;
+} bytes;
+
+static void bytes_put(bytes *b, const void *src, size_t n) {
+  if (b->n + n > b->cap) {
+    b->cap = (b->n + n) * 2 + 64;
+    b->p = realloc(b->p, b->cap);
+  }
+  if (n) memcpy(b->p + b->n, src, n);
+  b->n += n;
+}
+
 static int test_summary(void) {
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
