@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lzma_fast.h"
 #include "vcdiff.h"
 
 #define LZMA2_RAW_CHUNK 65536 /* most bytes one uncompressed LZMA2 chunk holds */
@@ -12,7 +13,8 @@
 #define LZMA2_RAW 0x02            /* control byte: uncompressed chunk */
 
 void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size) {
-  z->preset = preset;
+  z->fast = preset == DG_LZMA_PRESET_AUTO;
+  z->preset = z->fast ? DG_LZMA_SMALL_PRESET : preset;
   z->dict_size = dict_size;
   z->started = 0;
   z->tail = NULL;
@@ -44,6 +46,13 @@ static int stream_options(const dg_lzma_stream *z, lzma_options_lzma *opt) {
   return 1;
 }
 
+/* A large piece that starts afresh goes through our fast encoder (lzma_fast.h) when the
+ * stream is in auto mode. Small ones go through liblzma, where they can continue the
+ * kept encoder's dictionary: that matters more than speed for a few KiB of instructions. */
+static int uses_fast_encoder(const dg_lzma_stream *z, const dg_lzma_piece *p) {
+  return z->fast && !p->cont && p->len >= DG_LZMA_FAST_MIN;
+}
+
 /* A raw LZMA2 encoder: its first chunk resets the dictionary and sets the properties. */
 static lzma_stream *encoder_new(const dg_lzma_stream *z) {
   lzma_options_lzma opt;
@@ -63,6 +72,12 @@ void dg_lzma_compress_piece(const dg_lzma_stream *z, const uint8_t *section, dg_
   p->ok = 0;
   p->out.n = 0;
   p->kept = NULL;
+  if (uses_fast_encoder(z, p)) {
+    lzma_options_lzma opt;
+    if (stream_options(z, &opt))
+      p->ok = dg_lzma_fast_encode(section + p->off, p->len, opt.dict_size, &p->out);
+    return;
+  }
   lzma_stream *strm = p->cont ? z->tail : encoder_new(z);
   if (!strm) return;
   /* The piece kept for the next section is only sync-flushed: its chunks are complete and

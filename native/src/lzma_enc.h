@@ -5,13 +5,15 @@
  *
  * The chunks are assembled here rather than taken from one long-lived liblzma stream, so
  * that a section can be cut into pieces (see lzma_pieces.h):
- *   - a piece to compress goes through its own fresh raw LZMA2 encoder, so its chunks
- *     start with a dictionary reset and need nothing before them: pieces compress in
- *     parallel, and any LZMA2 decoder (xdelta3's liblzma stream decoder too) reads the
+ *   - a piece to compress goes through its own fresh LZMA2 encoder (by default our fast
+ *     one, lzma_fast.h, for large pieces; liblzma's raw encoder for the rest), so its
+ *     chunks start with a dictionary reset and need nothing before them: pieces compress
+ *     in parallel, and any LZMA2 decoder (xdelta3's liblzma stream decoder too) reads the
  *     concatenation as one stream;
  *   - a piece that would not shrink (deflate data) is written as LZMA2 uncompressed
  *     chunks, at memory-copy speed, instead of going through the match finder for nothing.
- * The encoder of a section's last piece is kept (sync-flushed, not finished) and
+ * When liblzma compressed a section's last piece, its encoder is kept (sync-flushed, not
+ * finished) and
  * compresses the first piece of that type's next section, as one stream would: small
  * sections keep the dictionary of the windows before them.
  * Output depends only on the input and the options, never on the number of threads. */
@@ -34,9 +36,16 @@ typedef struct {
   int ok;
 } dg_lzma_piece;
 
+/* With DG_LZMA_PRESET_AUTO, pieces of at least DG_LZMA_FAST_MIN bytes that start afresh
+ * are compressed by our fast encoder (lzma_fast.h), the others by liblzma at
+ * DG_LZMA_SMALL_PRESET. Presets 0..9 use liblzma for every piece. */
+#define DG_LZMA_FAST_MIN (64u * 1024u)
+#define DG_LZMA_SMALL_PRESET 1
+
 /* The xz stream of one section type. */
 typedef struct {
-  int preset;
+  int fast;           /* auto mode */
+  int preset;         /* liblzma's, for the pieces it compresses (and the header's dict) */
   uint32_t dict_size; /* 0: the preset's */
   int started;        /* stream and block headers written */
   void *tail;         /* encoder of the last piece written, when it was compressed */
