@@ -28,7 +28,10 @@ export interface EncodeOptions {
   checksum?: boolean;
   /** Application header, e.g. `target.zip//reference.bin/` (default: none). */
   appHeader?: string;
-  /** LZMA preset 0..9 for secondary compression (default: the encoder's choice). */
+  /**
+   * liblzma preset 0..9 for every piece of secondary compression. Default: DeltaGlider's own
+   * fast LZMA2 encoder for pieces of 64 KiB or more and liblzma preset 1 for smaller ones.
+   */
   lzmaPreset?: number;
   /** Output buffer per native call in bytes, like zlib's chunkSize (default 256 KiB, min 64). */
   chunkSize?: number;

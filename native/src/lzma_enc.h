@@ -13,9 +13,8 @@
  *   - a piece that would not shrink (deflate data) is written as LZMA2 uncompressed
  *     chunks, at memory-copy speed, instead of going through the match finder for nothing.
  * When liblzma compressed a section's last piece, its encoder is kept (sync-flushed, not
- * finished) and
- * compresses the first piece of that type's next section, as one stream would: small
- * sections keep the dictionary of the windows before them.
+ * finished) and compresses the first piece of that type's next section, as one stream
+ * would: small sections keep the dictionary of the windows before them.
  * Output depends only on the input and the options, never on the number of threads. */
 #ifndef DG_LZMA_ENC_H
 #define DG_LZMA_ENC_H

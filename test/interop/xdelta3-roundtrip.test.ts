@@ -38,6 +38,8 @@ function shapes(): Shape[] {
     { name: 'unrelated random', reference: randomBytes(50_000, 6), target: randomBytes(70_000, 7) },
     { name: 'runs and patterns, no reference', reference: null, target: runsAndPatterns(400_000, 8) },
     { name: 'text, no reference', reference: null, target: textBytes(200_000, 9) },
+    // Sections of megabytes: our own LZMA2 encoder, several chunks and pieces per section.
+    { name: 'large text, no reference', reference: null, target: textBytes(3_000_000, 11) },
     { name: 'empty target', reference: bin.subarray(0, 1000), target: Buffer.alloc(0) },
     { name: 'empty reference', reference: Buffer.alloc(0), target: textBytes(5000, 10) },
     { name: 'tiny target', reference: text.subarray(0, 100), target: Buffer.from('x') },

@@ -130,7 +130,7 @@ function encodeCommand(ctx: CliContext): CommandModule<object, EncodeArgs> {
         })
         .option('lzma-preset', {
           type: 'number',
-          describe: 'LZMA preset 0..9 for secondary compression (default 1; 0 is faster, a little larger)',
+          describe: 'Use liblzma at this preset (0..9) for all secondary compression (default: our fast LZMA2 encoder for large pieces, liblzma -1 for small ones)',
         })
         .option('window-size', { type: 'string', describe: 'Target bytes per window, 16K..16M (default 16M)' })
         .option('checksum', { type: 'boolean', default: true, describe: 'Write adler32 window checksums (--no-checksum to omit)' })
