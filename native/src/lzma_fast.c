@@ -43,6 +43,7 @@
 #define HASH_WAYS 2    /* ... of the last two positions (256 KiB, stays in L2) */
 #define HASH3_BITS 14  /* 3-byte keys, last position only ... */
 #define NEAR3_DIST 1024 /* ... used this near (farther 3-byte matches cost more than they save) */
+#define NEAR2_DIST 32   /* 2-byte matches (a table of every 2-byte value) this near */
 #define FAR4_DIST 4096  /* a 4-byte match is taken only nearer than this, */
 #define FAR5_DIST 65536 /* a 5-byte one nearer than this */
 #define LAZY_LEN 32     /* matches shorter than this look one byte ahead */
@@ -69,6 +70,7 @@ typedef struct {
   uint32_t dict_size;
   uint32_t *table;    /* position + 1 of the last occurrence of each hashed 4-byte key */
   uint32_t *table3;   /* the same for 3-byte keys */
+  uint32_t *table2;   /* and for every 2-byte value */
   model m;
   unsigned state;
   uint32_t rep[4];    /* the last four distances, minus one */
@@ -92,6 +94,8 @@ static inline uint32_t load32(const uint8_t *p) {
   memcpy(&v, p, 4);
   return v;
 }
+
+static inline uint32_t load16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 
 static inline uint64_t load64(const uint8_t *p) {
   uint64_t v;
@@ -235,6 +239,9 @@ typedef struct {
   uint32_t dist;
 } candidate;
 
+/* Whether distance a is so much smaller than b that it pays a byte of match length. */
+static inline int much_nearer(uint32_t a, uint32_t b) { return a < b >> 7; }
+
 /* Longest match at one of the repeat distances (rep < 0 when none reaches 2 bytes). */
 static candidate best_rep(const encoder *e, size_t pos, size_t max) {
   const uint8_t *p = e->in + pos;
@@ -253,9 +260,10 @@ static candidate best_rep(const encoder *e, size_t pos, size_t max) {
   return c;
 }
 
-/* Longest match through the hash tables at pos, within the dictionary: 4-byte keys in
- * buckets of the last HASH_WAYS occurrences, and the last occurrence of each 3-byte key
- * when it is near. Records pos in both tables. */
+/* Longest match through the tables at pos, within the dictionary: 4-byte keys in buckets
+ * of the last HASH_WAYS occurrences, the last occurrence of each 3-byte key when it is
+ * near, of each 2-byte value when it is very near (short matches are common in machine
+ * code). Records pos in all three tables. */
 static candidate new_match(encoder *e, size_t pos, size_t max) {
   const uint8_t *p = e->in + pos;
   candidate c = {0, -1, 0};
@@ -277,12 +285,24 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
   uint32_t *t3 = &e->table3[hash3(p)];
   uint32_t at3 = *t3;
   *t3 = (uint32_t)pos + 1;
-  if (c.len < 4 && at3 && pos - (at3 - 1) <= NEAR3_DIST) {
+  /* A near 3-byte match also beats a far 4-byte one. */
+  if (at3 && pos - (at3 - 1) <= NEAR3_DIST &&
+      (c.len < 4 || (c.len == 4 && much_nearer((uint32_t)(pos - at3), c.dist)))) {
     const uint8_t *q = e->in + at3 - 1;
     if (p[0] == q[0] && p[1] == q[1] && p[2] == q[2]) {
-      c.len = (unsigned)common(p + 3, q + 3, max - 3) + 3;
-      c.dist = (uint32_t)(pos - at3);
+      unsigned n3 = (unsigned)common(p + 3, q + 3, max - 3) + 3;
+      if (n3 + 1 >= c.len) {
+        c.len = n3;
+        c.dist = (uint32_t)(pos - at3);
+      }
     }
+  }
+  uint32_t *t2 = &e->table2[load16(p)];
+  uint32_t at2 = *t2;
+  *t2 = (uint32_t)pos + 1;
+  if (c.len < 3 && at2 && pos - (at2 - 1) <= NEAR2_DIST) {
+    c.len = 2;
+    c.dist = (uint32_t)(pos - at2);
   }
   /* A short match far back costs more than its bytes as literals. */
   if ((c.len == 4 && c.dist >= FAR4_DIST) || (c.len == 5 && c.dist >= FAR5_DIST)) c.len = 0;
@@ -298,13 +318,16 @@ static candidate choose(encoder *e, size_t pos) {
   candidate rep = best_rep(e, pos, max);
   candidate fresh = new_match(e, pos, max);
   /* A repeat costs a few bits where a new distance costs many: it wins unless the new
-   * match is clearly longer. */
-  if (rep.len >= MIN_LEN && rep.len + 2 >= fresh.len && (rep.len > 2 || fresh.len < 4))
+   * match is longer by more than a far distance is worth. */
+  if (rep.len >= MIN_LEN &&
+      (rep.len + 1 >= fresh.len || (rep.len + 2 >= fresh.len && fresh.dist >= 512) ||
+       (rep.len + 3 >= fresh.len && fresh.dist >= 32768)))
     return rep;
   return fresh;
 }
 
 static void insert(encoder *e, size_t p) {
+  e->table2[load16(e->in + p)] = (uint32_t)p + 1;
   e->table3[hash3(e->in + p)] = (uint32_t)p + 1;
   uint32_t *b = &e->table[(size_t)hash4(e->in + p) * HASH_WAYS];
   for (unsigned w = HASH_WAYS - 1; w > 0; w--) b[w] = b[w - 1];
@@ -326,7 +349,11 @@ static void put_candidate(encoder *e, candidate c, size_t from) {
 /* Whether the match at the next byte beats this one, so this byte goes as a literal. */
 static int next_is_better(candidate now, candidate next) {
   if (next.len > now.len + 1) return 1;
-  return next.rep >= 0 && now.rep < 0 && next.len >= now.len;
+  if (now.rep >= 0) return 0;
+  if (next.rep >= 0) return next.len + 1 >= now.len; /* a repeat nearly as long */
+  if (next.len >= now.len && next.dist < now.dist) return 1;
+  if (next.len == now.len + 1 && !much_nearer(now.dist, next.dist)) return 1;
+  return next.len + 1 >= now.len && now.len >= 3 && much_nearer(next.dist, now.dist);
 }
 
 /* Codes one symbol at e->pos, or a literal and the match after it. */
@@ -386,7 +413,8 @@ int dg_lzma_fast_encode(const uint8_t *in, size_t len, uint32_t dict_size, dg_bu
   uint8_t *chunk = malloc(CHUNK_PACKED_MAX + 64);
   uint32_t *table = calloc((size_t)HASH_WAYS << HASH_BITS, sizeof *table);
   uint32_t *table3 = calloc((size_t)1 << HASH3_BITS, sizeof *table3);
-  int ok = e && chunk && table && table3;
+  uint32_t *table2 = calloc((size_t)1 << 16, sizeof *table2);
+  int ok = e && chunk && table && table3 && table2;
   if (ok) {
     e->in = in;
     e->len = len;
@@ -394,6 +422,7 @@ int dg_lzma_fast_encode(const uint8_t *in, size_t len, uint32_t dict_size, dg_bu
     e->dict_size = dict_size;
     e->table = table;
     e->table3 = table3;
+    e->table2 = table2;
     reset_state(e);
   }
   /* What the next compressed chunk must reset: everything at first; the state (and,
@@ -424,6 +453,7 @@ int dg_lzma_fast_encode(const uint8_t *in, size_t len, uint32_t dict_size, dg_bu
   }
   free(table);
   free(table3);
+  free(table2);
   free(chunk);
   free(e);
   return ok;
