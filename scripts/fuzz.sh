@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the VCDIFF decoder with libFuzzer + ASan/UBSan.
-#   FUZZ_SECONDS=60 (default) scripts/fuzz.sh [extra libFuzzer flags]
+# Fuzzes the VCDIFF decoder with libFuzzer + ASan/UBSan, then (more briefly) our LZMA2
+# encoder, whose every output liblzma must decode back exactly.
+#   FUZZ_SECONDS=60 FUZZ_ENCODER_SECONDS=20 (defaults) scripts/fuzz.sh [extra libFuzzer flags]
 # Builds native/fuzz/fuzz_decoder.c with clang into native/build-fuzz, seeds a corpus in a
 # temp dir from the xdelta3 vectors (plus small deltas made with xdelta3 when it is
 # installed), runs, and exits non-zero when a crash or leak is found (the reproducer is
@@ -11,6 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/native/build-fuzz"
 vectors="${DG_VECTORS_DIR:-$root/../shared/vectors/xdelta3}"
 seconds="${FUZZ_SECONDS:-60}"
+encoder_seconds="${FUZZ_ENCODER_SECONDS:-20}"
 
 cc="${CC:-}"
 if [[ -z "$cc" ]]; then
@@ -19,7 +21,7 @@ fi
 cxx="${cc/clang/clang++}"
 cmake -S "$root" -B "$build" -DDG_FUZZ=ON -DDG_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
-cmake --build "$build" -j2 --target fuzz_decoder
+cmake --build "$build" -j2 --target fuzz_decoder fuzz_lzma_fast
 
 work="$(mktemp -d -t dg-fuzz.XXXXXX)"
 corpus="$work/corpus"
@@ -68,5 +70,25 @@ fi
 if [[ -n "${FUZZ_KEEP_CORPUS:-}" ]]; then
   mkdir -p "$FUZZ_KEEP_CORPUS" && cp "$corpus"/* "$FUZZ_KEEP_CORPUS"/
 fi
-rm -rf "$work"
 echo "fuzz_decoder: no crash in ${seconds}s"
+
+# The encoder: seeds are [ctl][bytes], text and binary from the vectors' data.
+enc_corpus="$work/enc-corpus"
+mkdir -p "$enc_corpus"
+i=0
+for f in "$vectors"/data/*; do
+  { printf "\\x$(printf %02x $((i % 12)))"; head -c 200000 "$f"; } >"$enc_corpus/seed-$i"
+  i=$((i + 1))
+done
+set +e
+"$build/fuzz_lzma_fast" "$enc_corpus" -max_len=262144 -max_total_time="$encoder_seconds" \
+  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 >"$work/fuzz-enc.log" 2>&1
+rc=$?
+set -e
+grep -E '^#[0-9]+[[:space:]]+DONE|ERROR|SUMMARY|^artifact' "$work/fuzz-enc.log" | tail -n 10
+if ((rc != 0)); then
+  echo "fuzz_lzma_fast FAILED (exit $rc); reproducers in $work" >&2
+  exit "$rc"
+fi
+rm -rf "$work"
+echo "fuzz_lzma_fast: every output decoded exactly for ${encoder_seconds}s"
