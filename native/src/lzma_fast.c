@@ -43,7 +43,8 @@
 #define HASH_WAYS 2    /* ... of the last two positions (256 KiB, stays in L2) */
 #define HASH3_BITS 14  /* 3-byte keys, last position only ... */
 #define NEAR3_DIST 1024 /* ... used this near (farther 3-byte matches cost more than they save) */
-#define NEAR2_DIST 32   /* 2-byte matches (a table of every 2-byte value) this near */
+#define HASH2_BITS 12  /* 2-byte values, last position only ... */
+#define NEAR2_DIST 32   /* ... used this near */
 #define FAR4_DIST 4096  /* a 4-byte match is taken only nearer than this, */
 #define FAR5_DIST 65536 /* a 5-byte one nearer than this */
 #define LAZY_LEN 32     /* matches shorter than this look one byte ahead */
@@ -70,7 +71,7 @@ typedef struct {
   uint32_t dict_size;
   uint32_t *table;    /* position + 1 of the last occurrence of each hashed 4-byte key */
   uint32_t *table3;   /* the same for 3-byte keys */
-  uint32_t *table2;   /* and for every 2-byte value */
+  uint32_t *table2;   /* and for 2-byte values */
   model m;
   unsigned state;
   uint32_t rep[4];    /* the last four distances, minus one */
@@ -95,8 +96,6 @@ static inline uint32_t load32(const uint8_t *p) {
   return v;
 }
 
-static inline uint32_t load16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-
 static inline uint64_t load64(const uint8_t *p) {
   uint64_t v;
   memcpy(&v, p, 8);
@@ -105,6 +104,10 @@ static inline uint64_t load64(const uint8_t *p) {
 
 static inline uint32_t hash4(const uint8_t *p) {
   return (load32(p) * 2654435761u) >> (32 - HASH_BITS);
+}
+
+static inline uint32_t hash2(const uint8_t *p) {
+  return (((uint32_t)p[0] | (uint32_t)p[1] << 8) * 2654435761u) >> (32 - HASH2_BITS);
 }
 
 static inline uint32_t hash3(const uint8_t *p) {
@@ -297,10 +300,11 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
       }
     }
   }
-  uint32_t *t2 = &e->table2[load16(p)];
+  uint32_t *t2 = &e->table2[hash2(p)];
   uint32_t at2 = *t2;
   *t2 = (uint32_t)pos + 1;
-  if (c.len < 3 && at2 && pos - (at2 - 1) <= NEAR2_DIST) {
+  if (c.len < 3 && at2 && pos - (at2 - 1) <= NEAR2_DIST && p[0] == e->in[at2 - 1] &&
+      p[1] == e->in[at2]) {
     c.len = 2;
     c.dist = (uint32_t)(pos - at2);
   }
@@ -327,7 +331,7 @@ static candidate choose(encoder *e, size_t pos) {
 }
 
 static void insert(encoder *e, size_t p) {
-  e->table2[load16(e->in + p)] = (uint32_t)p + 1;
+  e->table2[hash2(e->in + p)] = (uint32_t)p + 1;
   e->table3[hash3(e->in + p)] = (uint32_t)p + 1;
   uint32_t *b = &e->table[(size_t)hash4(e->in + p) * HASH_WAYS];
   for (unsigned w = HASH_WAYS - 1; w > 0; w--) b[w] = b[w - 1];
@@ -413,7 +417,7 @@ int dg_lzma_fast_encode(const uint8_t *in, size_t len, uint32_t dict_size, dg_bu
   uint8_t *chunk = malloc(CHUNK_PACKED_MAX + 64);
   uint32_t *table = calloc((size_t)HASH_WAYS << HASH_BITS, sizeof *table);
   uint32_t *table3 = calloc((size_t)1 << HASH3_BITS, sizeof *table3);
-  uint32_t *table2 = calloc((size_t)1 << 16, sizeof *table2);
+  uint32_t *table2 = calloc((size_t)1 << HASH2_BITS, sizeof *table2);
   int ok = e && chunk && table && table3 && table2;
   if (ok) {
     e->in = in;
