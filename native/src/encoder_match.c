@@ -430,15 +430,6 @@ int dg_match_range(dg_matcher *m, const dg_match_job *job, dg_ops *ops, size_t *
     size_t horizon = best.len < LAZY_LEN ? LAZY_LEN
                      : !best.self && best.len < LAZY_FAR_LEN && off_anchor(&s, &best) ? LAZY_FAR
                                                                                     : 0;
-    size_t stop = pos + horizon < best.start + best.len ? pos + horizon : best.start + best.len;
-    if (stop > end) stop = end;
-    /* The lookahead probes the index at up to horizon positions: start all their bucket
-     * loads at once rather than miss the cache one probe at a time. */
-    if (prefetch)
-      for (size_t p = pos + 1; p < stop; p++) {
-        uint64_t ha = dg_idx_hash(win + p);
-        if (dg_idx_sampled(idx, ha)) dg_idx_prefetch(idx, dg_idx_bucket(idx, ha));
-      }
     for (size_t p = pos + 1; p < pos + horizon && p < best.start + best.len && p < end; p++)
       probe(&s, p, 0, &best);
     if (!push_op(ops, best.start - s.lit, best.len, best.src, best.self)) return 0;

@@ -69,8 +69,8 @@ typedef struct {
   const uint8_t *in;
   size_t len, pos;    /* pos: next byte to code (also the dictionary position) */
   uint32_t dict_size;
-  uint32_t *table;    /* position + 1 of the last occurrence of each hashed 4-byte key */
-  uint32_t *table3;   /* the same for 3-byte keys */
+  uint32_t *table;    /* positions + 1 of the last HASH_WAYS occurrences of each 4-byte key */
+  uint32_t *table3;   /* position + 1 of the last occurrence of each 3-byte key */
   uint32_t *table2;   /* and for 2-byte values */
   model m;
   unsigned state;
