@@ -14,7 +14,8 @@
  *     chunks, at memory-copy speed, instead of going through the match finder for nothing.
  * When liblzma compressed a section's last piece, its encoder is kept (sync-flushed, not
  * finished) and compresses the first piece of that type's next section, as one stream
- * would: small sections keep the dictionary of the windows before them.
+ * would: small sections keep the dictionary of the windows before them. In the last
+ * window nothing follows, so there every fresh piece goes through the fast encoder.
  * Output depends only on the input and the options, never on the number of threads. */
 #ifndef DG_LZMA_ENC_H
 #define DG_LZMA_ENC_H
@@ -30,14 +31,15 @@ typedef struct {
   int compress; /* 0: stored as uncompressed chunks */
   int cont;     /* compress with the stream's kept encoder (set by dg_lzma_link) */
   int keep;     /* sync-flush and keep the encoder for the next section (dg_lzma_link) */
+  int fast;     /* compress with lzma_fast.h rather than liblzma (dg_lzma_link) */
   void *kept;   /* that encoder, once compressed */
   dg_buf out;   /* compress: the piece's LZMA2 chunks (filled by dg_lzma_compress_piece) */
   int ok;
 } dg_lzma_piece;
 
-/* With DG_LZMA_PRESET_AUTO, pieces of at least DG_LZMA_FAST_MIN bytes that start afresh
- * are compressed by our fast encoder (lzma_fast.h), the others by liblzma at
- * DG_LZMA_SMALL_PRESET. Presets 0..9 use liblzma for every piece. */
+/* With DG_LZMA_PRESET_AUTO, pieces that start afresh are compressed by our fast encoder
+ * (lzma_fast.h) when they have at least DG_LZMA_FAST_MIN bytes or are in the last window;
+ * the others by liblzma at DG_LZMA_SMALL_PRESET. Presets 0..9 use liblzma for every piece. */
 #define DG_LZMA_FAST_MIN (64u * 1024u)
 #define DG_LZMA_SMALL_PRESET 1
 
@@ -53,8 +55,10 @@ typedef struct {
 void dg_lzma_stream_init(dg_lzma_stream *z, int preset, uint32_t dict_size);
 void dg_lzma_stream_free(dg_lzma_stream *z);
 
-/* Marks which of a section's pieces continues the kept encoder and which keeps its own. */
-void dg_lzma_link(const dg_lzma_stream *z, dg_lzma_piece *pieces, size_t n);
+/* Marks which of a section's pieces continues the kept encoder, which keeps its own, and
+ * which go through the fast encoder. `last` says no window follows: nothing will continue
+ * a kept encoder, so every fresh piece may go through the fast one. */
+void dg_lzma_link(const dg_lzma_stream *z, dg_lzma_piece *pieces, size_t n, int last);
 
 /* Compresses section[p->off, +p->len) into p->out and sets p->ok. Thread-safe for
  * different pieces (only the one `cont` piece of a section uses the stream's encoder). */

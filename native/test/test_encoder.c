@@ -50,6 +50,14 @@ static void put_text(bytes *b, size_t n) {
   }
 }
 
+/* Random letters a..p: 4 bits per byte, few repeats; LZMA halves them. */
+static void put_letters(bytes *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)('a' + (rnd() >> 12) % 16);
+    bytes_put(b, &c, 1);
+  }
+}
+
 /* ---- encode / decode helpers -------------------------------------------------------- */
 
 /* Encodes tgt against ref feeding at most in_chunk bytes and offering out_chunk bytes of
@@ -411,6 +419,58 @@ static void lzma_across_windows(void) {
   free(d2.p);
 }
 
+/* Feeds all of tgt without finishing, then finishes with no input (a stream whose end is
+ * only known afterwards). */
+static dg_status encode_then_finish(const bytes *tgt, const dg_encoder_options *o, bytes *delta) {
+  dg_status st;
+  dg_encoder *enc = dg_encoder_new(NULL, o, &st);
+  if (!enc) return st;
+  size_t cap = 2 * tgt->n + 65536, used = 0, made = 0;
+  unsigned char *buf = malloc(cap);
+  delta->n = 0;
+  st = dg_encoder_feed(enc, tgt->p, tgt->n, 0, buf, cap, &used, &made);
+  bytes_put(delta, buf, made);
+  for (int i = 0; st == DG_OK && i < 100; i++) {
+    st = dg_encoder_feed(enc, NULL, 0, 1, buf, cap, &used, &made);
+    bytes_put(delta, buf, made);
+  }
+  free(buf);
+  dg_encoder_free(enc);
+  return st;
+}
+
+/* The last window is encoded a little differently (its small LZMA pieces need not keep a
+ * dictionary for later windows), so whether a full window is the last must not depend on
+ * where the caller's calls end: a target of exactly two windows gives the same delta fed
+ * whole, fed in window-sized calls, and fed without `finish` then finished empty. */
+static void last_window_whatever_the_calls(void) {
+  bytes tgt = {0}, whole = {0}, windowed = {0}, late = {0};
+  uint8_t sha[32];
+  dg_encoder_options o;
+  dg_encoder_options_init(&o);
+  o.window_size = 1u << 20;
+  /* Window 1: 1 MiB of literals (a big section, compressed by the fast encoder, which
+   * keeps nothing for later); window 2: 30 KB of them and zeros, so its data section is a
+   * small fresh piece: liblzma in a window that others may follow, the fast encoder in
+   * the last one. */
+  put_letters(&tgt, o.window_size);
+  put_letters(&tgt, 30000);
+  while (tgt.n < 2 * (size_t)o.window_size) bytes_put(&tgt, "", 1);
+  CHECK(encode(NULL, &tgt, &o, tgt.n, 1u << 22, &whole, sha) == DG_DONE, "whole");
+  CHECK(encode(NULL, &tgt, &o, o.window_size, 1u << 22, &windowed, sha) == DG_DONE,
+        "window-sized calls");
+  CHECK(encode_then_finish(&tgt, &o, &late) == DG_DONE, "finished afterwards");
+  CHECK(whole.n == windowed.n && !memcmp(whole.p, windowed.p, whole.n),
+        "window-sized calls change the delta");
+  CHECK(whole.n == late.n && !memcmp(whole.p, late.p, whole.n),
+        "a late finish changes the delta");
+  round_trip("two full windows", NULL, &tgt, o.window_size, 0);
+  free(tgt.p);
+  free(whole.p);
+  free(windowed.p);
+  free(late.p);
+}
+
 /* Windows of a few MiB whose first eighth is mostly literals are matched in parallel
  * parts: the delta still decodes everywhere, stays small, and does not depend on the
  * number of threads. */
@@ -553,6 +613,7 @@ int main(void) {
   pieces();
   parallel_parts();
   lzma_across_windows();
+  last_window_whatever_the_calls();
   shrunk_reference();
   return test_summary();
 }
