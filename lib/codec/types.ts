@@ -30,7 +30,8 @@ export interface EncodeOptions {
   appHeader?: string;
   /**
    * liblzma preset 0..9 for every piece of secondary compression. Default: DeltaGlider's own
-   * fast LZMA2 encoder for pieces of 64 KiB or more and liblzma preset 1 for smaller ones.
+   * fast LZMA2 encoder, except liblzma preset 1 for pieces under 64 KiB that a later window
+   * continues.
    */
   lzmaPreset?: number;
   /** Output buffer per native call in bytes, like zlib's chunkSize (default 256 KiB, min 64). */

@@ -43,10 +43,10 @@ typedef enum {
   DG_SECONDARY_AUTO = 2  /* LZMA, but skip sections that would not shrink (default) */
 } dg_secondary;
 
-/* Secondary LZMA's default: our own fast LZMA2 encoder for every piece of 64 KiB or more
- * that starts afresh (3x liblzma preset 1's speed on delta sections, within 0.5% of its
- * size), liblzma preset 1 for the small ones (instruction and address sections of
- * copy-rich deltas). */
+/* Secondary LZMA's default: our own fast LZMA2 encoder for every piece that starts afresh
+ * (3x liblzma preset 1's speed on delta sections, within 0.5% of its size), except pieces
+ * under 64 KiB in windows that others follow: liblzma preset 1 keeps their dictionary for
+ * the next window (instruction and address sections of copy-rich deltas). */
 #define DG_LZMA_PRESET_AUTO (-1)
 
 typedef struct {
