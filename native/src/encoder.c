@@ -7,6 +7,7 @@
 
 #include "dg/adler32.h"
 #include "dg/limits.h"
+#include "dg/fault_guard.h"
 #include "dg/sha256.h"
 #include "encoder_internal.h"
 #include "lzma_enc.h"
@@ -25,7 +26,6 @@
 
 enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
 
-#define FAULT_MESSAGE "the reference's file got shorter while it was read (rewritten in place)"
 
 struct dg_encoder {
   dg_encoder_options opts;
@@ -353,7 +353,7 @@ static dg_status encode_window(dg_encoder *enc, int last) {
   const uint8_t *win = enc->win;
   size_t n = enc->win_len;
   if (!match_and_hash_window(enc) || !dg_emit_window(enc->lists, enc->nlists, win, n, &enc->sec))
-    return enc->faulted ? fail(enc, DG_ERR_IO, FAULT_MESSAGE)
+    return enc->faulted ? fail(enc, DG_ERR_IO, DG_FAULT_MESSAGE)
                         : fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
   const dg_buf *raw[SEC_COUNT] = {&enc->sec.data, &enc->sec.inst, &enc->sec.addr};
@@ -365,7 +365,7 @@ static dg_status encode_window(dg_encoder *enc, int last) {
     if (want[k] < 0) return fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
   }
   if (!compress_sections(enc, raw, want))
-    return enc->faulted ? fail(enc, DG_ERR_IO, FAULT_MESSAGE)
+    return enc->faulted ? fail(enc, DG_ERR_IO, DG_FAULT_MESSAGE)
                         : fail(enc, DG_ERR_NOMEM, "secondary LZMA compression failed");
   for (int k = 0; k < SEC_COUNT; k++) {
     stored[k] = raw[k]->n;

@@ -551,6 +551,33 @@ static void shrunk_reference(void) {
   CHECK(result == DG_ERR_IO, "encode over a shrunk mapping: %s", dg_status_code(result));
   dg_encoder_free(enc);
 
+#ifdef DG_HAVE_DECODER
+  /* A decode whose window copies from the shrunk mapping. Windows of 1 MiB and more are
+   * executed beside the thread that hashes them: the copying faults there and must still
+   * end in DG_ERR_IO (or the jump), never leave the hashing thread waiting (the alarm
+   * turns a hang into a failure). */
+  bytes copy = {0}, delta = {0};
+  uint8_t sha[32];
+  bytes_put(&copy, ref.p + (1u << 20), 3u << 20);
+  dg_encoder_options_init(&o);
+  CHECK(encode(&ref, &copy, &o, 1u << 20, 1u << 20, &delta, sha) == DG_DONE, "a delta");
+  dg_decoder *dec = dg_decoder_new(map, ref.n, NULL);
+  volatile dg_status decoded = DG_OK;
+  alarm(60);
+  if (DG_GUARD_BEGIN(&g, map, ref.n)) {
+    size_t u = 0, m = 0;
+    decoded = dg_decoder_feed(dec, delta.p, delta.n, 1, out, sizeof out, &u, &m);
+  } else {
+    decoded = DG_ERR_IO;
+  }
+  dg_guard_end(&g);
+  alarm(0);
+  CHECK(decoded == DG_ERR_IO, "decode over a shrunk mapping: %s", dg_status_code(decoded));
+  dg_decoder_free(dec);
+  free(copy.p);
+  free(delta.p);
+#endif
+
   /* A fault outside every guard is not ours: it goes where it went before (the default
    * action kills the forked child; under a sanitizer its own handler reports and exits). */
   pid_t pid = fork();

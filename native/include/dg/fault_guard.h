@@ -40,6 +40,9 @@ void dg_guard_end(dg_guard *g);
 /* The innermost guard of this thread, or NULL. */
 const dg_guard *dg_guard_current(void);
 
+/* How a caught fault is reported (the only cause: the mapped file was cut short). */
+#define DG_FAULT_MESSAGE "the reference's file got shorter while it was read (rewritten in place)"
+
 /* True on entry; false when a fault in [lo, lo + len) jumped back. */
 #define DG_GUARD_BEGIN(g, lo, len) (dg_guard_push((g), (lo), (len)), sigsetjmp((g)->env, 1) == 0)
 
