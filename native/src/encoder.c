@@ -327,24 +327,30 @@ static int match_window(dg_encoder *enc) {
   return dg_match_range(&enc->matcher[0], &job, &enc->part_ops[0], &stop);
 }
 
-/* The window's SHA-256 is taken beside its matching (job 1 next to job 0): on copy-rich
- * targets the scan is one thread, and hashing after it cost a fifth of the time. */
+/* The window's SHA-256 and Adler-32 are taken beside its matching (job 1 next to job 0):
+ * on copy-rich targets the scan is one thread, and hashing after it cost a fifth of the
+ * time. */
 typedef struct {
   dg_encoder *enc;
   int matched;
+  uint32_t adler;
 } window_jobs;
 
 static void window_job(void *arg, size_t i) {
   window_jobs *w = arg;
-  if (i == 0)
-    w->matched = match_window(w->enc);
-  else
-    dg_sha256_update(&w->enc->sha, w->enc->win, w->enc->win_len);
+  dg_encoder *enc = w->enc;
+  if (i == 0) {
+    w->matched = match_window(enc);
+    return;
+  }
+  dg_sha256_update(&enc->sha, enc->win, enc->win_len);
+  if (enc->opts.checksum) w->adler = dg_adler32(1, enc->win, enc->win_len);
 }
 
-static int match_and_hash_window(dg_encoder *enc) {
-  window_jobs w = {enc, 0};
+static int match_and_hash_window(dg_encoder *enc, uint32_t *adler) {
+  window_jobs w = {enc, 0, 1};
   if (!dg_parallel_for(2, thread_count(enc), window_job, &w)) enc->faulted = 1;
+  *adler = w.adler;
   return w.matched && !enc->faulted;
 }
 
@@ -352,7 +358,9 @@ static int match_and_hash_window(dg_encoder *enc) {
 static dg_status encode_window(dg_encoder *enc, int last) {
   const uint8_t *win = enc->win;
   size_t n = enc->win_len;
-  if (!match_and_hash_window(enc) || !dg_emit_window(enc->lists, enc->nlists, win, n, &enc->sec))
+  uint32_t adler;
+  if (!match_and_hash_window(enc, &adler) ||
+      !dg_emit_window(enc->lists, enc->nlists, win, n, &enc->sec))
     return enc->faulted ? fail(enc, DG_ERR_IO, DG_FAULT_MESSAGE)
                         : fail(enc, DG_ERR_NOMEM, "out of memory while encoding a window");
 
@@ -396,11 +404,10 @@ static dg_status encode_window(dg_encoder *enc, int last) {
   *p++ = delta_ind;
   for (int k = 0; k < SEC_COUNT; k++) p += vcd_varint_put(p, stored[k]);
   if (enc->opts.checksum) {
-    uint32_t a = dg_adler32(1, win, n);
-    *p++ = (uint8_t)(a >> 24);
-    *p++ = (uint8_t)(a >> 16);
-    *p++ = (uint8_t)(a >> 8);
-    *p++ = (uint8_t)a;
+    *p++ = (uint8_t)(adler >> 24);
+    *p++ = (uint8_t)(adler >> 16);
+    *p++ = (uint8_t)(adler >> 8);
+    *p++ = (uint8_t)adler;
   }
   enc->out.n = (size_t)(p - enc->out.p);
   for (int k = 0; k < SEC_COUNT; k++) {
