@@ -13,8 +13,8 @@
 #include "dg/limits.h"
 
 #define WIN_FMT "window %llu: "
-#define HASH_BLOCK (64u * 1024u) /* bytes hashed at a time (Adler-32 and SHA-256 while in cache) */
 #define WIN_ARG(dec) (unsigned long long)(dec)->win_index
+#define HASH_BLOCK (64u * 1024u) /* hashed at a time: Adler-32 and SHA-256 while in cache */
 
 /* Largest plain section a window of T bytes can use. Every data byte feeds at most one
  * target byte, so data <= T. An instruction costs at most 2 bytes (code + size varint) per

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "dg/adler32.h"
-#include "dg/limits.h"
 #include "dg/fault_guard.h"
+#include "dg/limits.h"
 #include "dg/sha256.h"
 #include "encoder_internal.h"
 #include "lzma_enc.h"
@@ -25,7 +25,6 @@
 #define XZ_HEADERS 24 /* xz stream header + block header, written on a stream's first use */
 
 enum { SEC_DATA, SEC_INST, SEC_ADDR, SEC_COUNT };
-
 
 struct dg_encoder {
   dg_encoder_options opts;
