@@ -1,10 +1,10 @@
 /* libFuzzer target for the fast LZMA2 encoder (native/src/lzma_fast.c).
  *
  * Input layout: [ctl][bytes to compress]. The dictionary size is 2^(12 + ctl % 12)
- * bytes (4 KiB, liblzma's least, .. 8 MiB), so the distance limit is hit often. Each input is encoded, and
- * liblzma's LZMA2 decoder, given only that dictionary, must give the bytes back exactly;
- * anything else aborts. The input is copied into an exactly-sized heap block so ASan sees
- * any read past it. */
+ * bytes (4 KiB, liblzma's least, .. 8 MiB), so the distance limit is hit often. Each input
+ * is encoded, and liblzma's LZMA2 decoder, given only that dictionary, must give the bytes
+ * back exactly; anything else aborts. The input is copied into an exactly-sized heap block
+ * so ASan sees any read past it. */
 #include <lzma.h>
 #include <stdint.h>
 #include <stdlib.h>
