@@ -287,6 +287,7 @@ static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) 
   size_t rest = whole->n - from;
   for (int p = 0; p < DG_PARTS; p++) {
     c.job[p] = *whole;
+    c.job[p].literal_heavy = 1;
     c.job[p].from = from + rest * (size_t)p / DG_PARTS;
     c.job[p].to = c.job[p].limit = from + rest * (size_t)(p + 1) / DG_PARTS;
     c.job[p].fresh = 1;
@@ -308,7 +309,7 @@ static int match_parts(dg_encoder *enc, const dg_match_job *whole, size_t from) 
 static int match_window(dg_encoder *enc) {
   size_t n = enc->win_len, stop;
   dg_match_job job = {enc->win, n, enc->total_in - n, 0, n, n, 1,
-                      dg_window_compressible(enc->win, n)};
+                      dg_window_compressible(enc->win, n), 0};
   enc->ops.n = 0;
   enc->lists[0] = &enc->ops;
   enc->nlists = 1;

@@ -89,6 +89,7 @@ typedef struct {
   size_t limit;    /* no match reaches past this (<= n); bytes near it stay literal */
   int fresh;       /* forget the positions seen before `from` (else continue a scan) */
   int compressible; /* dg_window_compressible(win, n), judged once per window */
+  int literal_heavy; /* the window's probe found it literal-heavy (it is matched in parts) */
 } dg_match_job;
 
 /* Whether a window's bytes look compressible (see encoder_match.c). */

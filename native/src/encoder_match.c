@@ -402,8 +402,12 @@ int dg_match_range(dg_matcher *m, const dg_match_job *job, dg_ops *ops, size_t *
     s.min_local = C_MIN_LOCAL;
     s.min_index = C_MIN_INDEX;
   }
-  if (m->local_direct != !compressible) {
-    m->local_direct = !compressible;
+  /* The 4-way local table keeps several occurrences of a key, which copy-rich text needs
+   * (tar +3 % with one); literal-heavy windows probe and refill it so often that the
+   * direct-mapped one pays there (biome -20 % time, the same size). */
+  int direct = !compressible || job->literal_heavy;
+  if (m->local_direct != direct) {
+    m->local_direct = direct;
     m->local_next = 0; /* the other table is stale: refill around the diagonal */
   }
   if (job->fresh) memset(m->self_table, 0, sizeof(uint32_t) << m->self_bits);
