@@ -419,6 +419,54 @@ static void lzma_across_windows(void) {
   free(d2.p);
 }
 
+#ifdef DG_HAVE_DECODER
+/* Decodes in one call; returns the status and whether the output equals tgt. */
+static dg_status decode_status(const bytes *ref, const bytes *delta, const bytes *tgt,
+                               int *same) {
+  dg_decoder *dec = dg_decoder_new(ref->p, ref->n, NULL);
+  size_t cap = tgt->n + 65536, used = 0, made = 0;
+  unsigned char *buf = malloc(cap);
+  dg_status st = dg_decoder_feed(dec, delta->p, delta->n, 1, buf, cap, &used, &made);
+  *same = made == tgt->n && !memcmp(buf, tgt->p, made);
+  free(buf);
+  dg_decoder_free(dec);
+  return st;
+}
+
+/* Damaged deltas with windows big enough to be executed beside their hashing thread: every
+ * flip ends in an error or the exact target, never a hang (alarm) or a wrong output. */
+static void damaged_big_windows(void) {
+  bytes ref = {0}, tgt = {0}, delta = {0}, bad = {0};
+  uint8_t sha[32];
+  put_random(&ref, 4u << 20);
+  bytes_put(&tgt, ref.p, 3u << 20);
+  for (size_t i = 0; i < tgt.n; i += 5000) tgt.p[i] ^= 0x5A; /* copies broken by adds */
+  dg_encoder_options o;
+  dg_encoder_options_init(&o);
+  o.secondary = DG_SECONDARY_NONE; /* plain sections: flips hit instructions and addresses */
+  CHECK(encode(&ref, &tgt, &o, 1u << 20, 1u << 20, &delta, sha) == DG_DONE, "a delta");
+  int wrong = 0, failed = 0;
+  alarm(120);
+  for (int k = 0; k < 60; k++) {
+    bad.n = 0;
+    bytes_put(&bad, delta.p, delta.n);
+    size_t at = 16 + rnd() % (bad.n - 16);
+    bad.p[at] ^= (unsigned char)(1u << (k % 8));
+    int same = 0;
+    dg_status st = decode_status(&ref, &bad, &tgt, &same);
+    if (st == DG_DONE && !same) wrong++;
+    if (st != DG_DONE) failed++;
+  }
+  alarm(0);
+  CHECK(!wrong, "damaged big windows: %d wrong outputs", wrong);
+  CHECK(failed >= 50, "damaged big windows: only %d of 60 flips failed", failed);
+  free(ref.p);
+  free(tgt.p);
+  free(delta.p);
+  free(bad.p);
+}
+#endif
+
 /* Feeds all of tgt without finishing, then finishes with no input (a stream whose end is
  * only known afterwards). */
 static dg_status encode_then_finish(const bytes *tgt, const dg_encoder_options *o, bytes *delta) {
@@ -641,6 +689,9 @@ int main(void) {
   parallel_parts();
   lzma_across_windows();
   last_window_whatever_the_calls();
+#ifdef DG_HAVE_DECODER
+  damaged_big_windows();
+#endif
   shrunk_reference();
   return test_summary();
 }
