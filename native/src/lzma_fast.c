@@ -289,7 +289,7 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
   uint32_t at3 = *t3;
   *t3 = (uint32_t)pos + 1;
   /* A near 3-byte match also beats a far 4-byte one. */
-  if (at3 && pos - (at3 - 1) <= NEAR3_DIST &&
+  if (at3 && pos - (at3 - 1) <= NEAR3_DIST && pos - (at3 - 1) <= e->dict_size &&
       (c.len < 4 || (c.len == 4 && much_nearer((uint32_t)(pos - at3), c.dist)))) {
     const uint8_t *q = e->in + at3 - 1;
     if (p[0] == q[0] && p[1] == q[1] && p[2] == q[2]) {
@@ -303,8 +303,8 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
   uint32_t *t2 = &e->table2[hash2(p)];
   uint32_t at2 = *t2;
   *t2 = (uint32_t)pos + 1;
-  if (c.len < 3 && at2 && pos - (at2 - 1) <= NEAR2_DIST && p[0] == e->in[at2 - 1] &&
-      p[1] == e->in[at2]) {
+  if (c.len < 3 && at2 && pos - (at2 - 1) <= NEAR2_DIST && pos - (at2 - 1) <= e->dict_size &&
+      p[0] == e->in[at2 - 1] && p[1] == e->in[at2]) {
     c.len = 2;
     c.dist = (uint32_t)(pos - at2);
   }
