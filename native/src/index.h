@@ -40,6 +40,7 @@ struct dg_index {
   dg_bucket32 *b32;     /* when ref_len < 2^32 - 1 */
   dg_bucket64 *b64;     /* larger references */
   size_t memory;
+  int hash8;            /* the fill hashes with AVX-512 (dg_idx_hash_block8) */
 };
 
 static inline uint64_t dg_load64(const uint8_t *p) {
@@ -88,6 +89,13 @@ static inline void dg_idx_prefetch(const dg_index *idx, uint64_t b) {
   else
     __builtin_prefetch(idx->b64 + b);
 }
+
+/* The index fill's hashing with AVX-512 (index_hash_x86.c): when available, hashes the n
+ * positions p..p+n-1 (n a multiple of 8; reads ref[p, p + n + 56)) and stores the sampled
+ * ones and their hashes in order; returns how many. Same hashes as dg_idx_hash. */
+int dg_idx_hash8_available(void);
+unsigned dg_idx_hash_block8(const dg_index *idx, uint64_t p, unsigned n, uint64_t *pos,
+                            uint64_t *hash);
 
 /* Fills pos[] with the positions (not + 1) of bucket b whose tag matches; returns count. */
 static inline unsigned dg_idx_lookup(const dg_index *idx, uint64_t b, uint8_t tag,
