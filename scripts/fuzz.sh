@@ -57,16 +57,25 @@ if command -v xdelta3 >/dev/null; then
 fi
 
 cd "$work"
-set +e
-"$build/fuzz_decoder" "$corpus" -max_len=65536 -max_total_time="$seconds" \
-  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$@" >"$work/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -E '^#[0-9]+[[:space:]]+(pulse|DONE)|^stat::|ERROR|SUMMARY|^artifact' "$work/fuzz.log" | tail -n 25
-if ((rc != 0)); then
-  echo "fuzz_decoder FAILED (exit $rc); reproducers in $work" >&2
-  exit "$rc"
-fi
+# run_fuzzer TARGET CORPUS SECONDS MAX_LEN [libFuzzer flags]: prints the summary lines; on a
+# crash or leak exits with its status, leaving the reproducers in $work.
+run_fuzzer() {
+  local target=$1 dir=$2 secs=$3 max_len=$4 rc
+  shift 4
+  set +e
+  "$build/$target" "$dir" -max_len="$max_len" -max_total_time="$secs" \
+    -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$@" >"$work/$target.log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^#[0-9]+[[:space:]]+(pulse|DONE)|^stat::|ERROR|SUMMARY|^artifact' "$work/$target.log" |
+    tail -n 25
+  if ((rc != 0)); then
+    echo "$target FAILED (exit $rc); reproducers in $work" >&2
+    exit "$rc"
+  fi
+}
+
+run_fuzzer fuzz_decoder "$corpus" "$seconds" 65536 "$@"
 if [[ -n "${FUZZ_KEEP_CORPUS:-}" ]]; then
   mkdir -p "$FUZZ_KEEP_CORPUS" && cp "$corpus"/* "$FUZZ_KEEP_CORPUS"/
 fi
@@ -80,15 +89,6 @@ for f in "$vectors"/data/*; do
   { printf "\\x$(printf %02x $((i % 12)))"; head -c 200000 "$f"; } >"$enc_corpus/seed-$i"
   i=$((i + 1))
 done
-set +e
-"$build/fuzz_lzma_fast" "$enc_corpus" -max_len=262144 -max_total_time="$encoder_seconds" \
-  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 >"$work/fuzz-enc.log" 2>&1
-rc=$?
-set -e
-grep -E '^#[0-9]+[[:space:]]+DONE|ERROR|SUMMARY|^artifact' "$work/fuzz-enc.log" | tail -n 10
-if ((rc != 0)); then
-  echo "fuzz_lzma_fast FAILED (exit $rc); reproducers in $work" >&2
-  exit "$rc"
-fi
+run_fuzzer fuzz_lzma_fast "$enc_corpus" "$encoder_seconds" 262144
 rm -rf "$work"
 echo "fuzz_lzma_fast: every output decoded exactly for ${encoder_seconds}s"

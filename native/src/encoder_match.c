@@ -118,18 +118,6 @@ int dg_window_compressible(const uint8_t *win, size_t n) {
   return counted >= 256 && bits < COMPRESSIBLE_BITS;
 }
 
-/* Length of the common prefix of a and b, at most max. */
-static inline size_t extend_forward(const uint8_t *a, const uint8_t *b, size_t max) {
-  size_t n = 0;
-  while (n + 8 <= max) {
-    uint64_t x = dg_load64(a + n) ^ dg_load64(b + n);
-    if (x) return n + ((size_t)__builtin_ctzll(x) >> 3);
-    n += 8;
-  }
-  while (n < max && a[n] == b[n]) n++;
-  return n;
-}
-
 /* Number of equal bytes just before a and b, at most max. */
 static inline size_t extend_backward(const uint8_t *a, const uint8_t *b, size_t max) {
   size_t n = 0;
@@ -202,7 +190,7 @@ static inline void ref_candidate(const scan *s, match *best, size_t pos, uint64_
   const uint8_t *t = s->win + pos, *f = s->ref + rp;
   size_t max = s->n - pos;
   if (s->ref_len - rp < max) max = (size_t)(s->ref_len - rp);
-  size_t len = extend_forward(t, f, max);
+  size_t len = dg_common_prefix(t, f, max);
   if (len < 4) return;
   size_t back_max = pos - s->lit < rp ? pos - s->lit : (size_t)rp;
   size_t back = extend_backward(t, f, back_max);
@@ -252,7 +240,7 @@ static void try_self(const scan *s, size_t pos, uint64_t hv, int insert, match *
   if (cand >= pos) return;
   const uint8_t *t = s->win + pos, *f = s->win + cand;
   /* The source may overlap the bytes being produced: the decoder copies front to back. */
-  size_t len = extend_forward(t, f, s->n - pos);
+  size_t len = dg_common_prefix(t, f, s->n - pos);
   if (len < 4) return; /* hash collision */
   size_t back_max = pos - s->lit < cand ? pos - s->lit : cand;
   size_t back = extend_backward(t, f, back_max);

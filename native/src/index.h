@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "dg/encoder.h"
 
 #define DG_IDX_BLOCK 12 /* bytes hashed per indexed position: shortest findable match */
@@ -42,18 +43,6 @@ struct dg_index {
   size_t memory;
   int hash8;            /* the fill hashes with AVX-512 (dg_idx_hash_block8) */
 };
-
-static inline uint64_t dg_load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint32_t dg_load32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
 
 /* 64-bit hash of the DG_IDX_BLOCK bytes at p (its top bits are well mixed). */
 static inline uint64_t dg_idx_hash(const uint8_t *p) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "lzma_rc.h"
 
 #define LC 3
@@ -90,20 +91,8 @@ static inline unsigned after_match(unsigned s) { return s < LIT_STATES ? 7 : 10;
 static inline unsigned after_rep(unsigned s) { return s < LIT_STATES ? 8 : 11; }
 static inline unsigned after_short_rep(unsigned s) { return s < LIT_STATES ? 9 : 11; }
 
-static inline uint32_t load32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-static inline uint64_t load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
 static inline uint32_t hash4(const uint8_t *p) {
-  return (load32(p) * 2654435761u) >> (32 - HASH_BITS);
+  return (dg_load32(p) * 2654435761u) >> (32 - HASH_BITS);
 }
 
 static inline uint32_t hash2(const uint8_t *p) {
@@ -111,19 +100,7 @@ static inline uint32_t hash2(const uint8_t *p) {
 }
 
 static inline uint32_t hash3(const uint8_t *p) {
-  return ((load32(p) & 0xFFFFFFu) * 2654435761u) >> (32 - HASH3_BITS);
-}
-
-/* Length of the common prefix of a and b, at most max. */
-static inline size_t common(const uint8_t *a, const uint8_t *b, size_t max) {
-  size_t n = 0;
-  while (n + 8 <= max) {
-    uint64_t x = load64(a + n) ^ load64(b + n);
-    if (x) return n + ((size_t)__builtin_ctzll(x) >> 3);
-    n += 8;
-  }
-  while (n < max && a[n] == b[n]) n++;
-  return n;
+  return ((dg_load32(p) & 0xFFFFFFu) * 2654435761u) >> (32 - HASH3_BITS);
 }
 
 static void put_literal(encoder *e) {
@@ -254,7 +231,7 @@ static candidate best_rep(const encoder *e, size_t pos, size_t max) {
     if (back > pos) continue;
     const uint8_t *q = p - back;
     if (p[0] != q[0] || p[1] != q[1]) continue;
-    unsigned n = (unsigned)common(p, q, max);
+    unsigned n = (unsigned)dg_common_prefix(p, q, max);
     if (n > c.len) {
       c.len = n;
       c.rep = r;
@@ -271,13 +248,13 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
   const uint8_t *p = e->in + pos;
   candidate c = {0, -1, 0};
   uint32_t *b = &e->table[(size_t)hash4(p) * HASH_WAYS];
-  uint32_t key = load32(p);
+  uint32_t key = dg_load32(p);
   for (unsigned w = 0; w < HASH_WAYS; w++) {
     uint32_t at = b[w];
     if (!at || pos - (at - 1) > e->dict_size) break;
     const uint8_t *q = e->in + at - 1;
-    if (load32(q) != key) continue;
-    unsigned n = (unsigned)common(p + 4, q + 4, max - 4) + 4;
+    if (dg_load32(q) != key) continue;
+    unsigned n = (unsigned)dg_common_prefix(p + 4, q + 4, max - 4) + 4;
     if (n > c.len) {
       c.len = n;
       c.dist = (uint32_t)(pos - at);
@@ -293,7 +270,7 @@ static candidate new_match(encoder *e, size_t pos, size_t max) {
       (c.len < 4 || (c.len == 4 && much_nearer((uint32_t)(pos - at3), c.dist)))) {
     const uint8_t *q = e->in + at3 - 1;
     if (p[0] == q[0] && p[1] == q[1] && p[2] == q[2]) {
-      unsigned n3 = (unsigned)common(p + 3, q + 3, max - 3) + 3;
+      unsigned n3 = (unsigned)dg_common_prefix(p + 3, q + 3, max - 3) + 3;
       if (n3 + 1 >= c.len) {
         c.len = n3;
         c.dist = (uint32_t)(pos - at3);
