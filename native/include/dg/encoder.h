@@ -55,8 +55,9 @@ typedef struct {
   int lzma_preset;        /* DG_LZMA_PRESET_AUTO (default), or 0..9: liblzma's preset for
                              every piece (data dict per preset; others use 256 KiB) */
   int checksum;           /* write VCD_ADLER32 (default 1) */
-  unsigned threads;       /* threads compressing a window's LZMA pieces; 0 (default): one per
-                             CPU, at most 4. The delta is the same whatever the value. */
+  unsigned threads;       /* threads for a window's parts, LZMA pieces and hashing; 0
+                             (default): one per CPU, at most 4. The delta is the same
+                             whatever the value. */
   const char *app_header; /* optional application header bytes (NULL: none) */
   size_t app_header_len;
 } dg_encoder_options;
