@@ -248,20 +248,14 @@ class CodecWrap<Traits>::WriteWorker : public Napi::AsyncWorker {
       detail_ = kShrunkMessage;
       return;
     }
-    if (reference_ == nullptr || !reference_->mapped()) {
-      Feed();
-    } else {
-      // The file may still shrink during the call (see dg/fault_guard.h).
-      dg_guard guard;
-      if (DG_GUARD_BEGIN(&guard, reference_->data(), static_cast<size_t>(reference_->size()))) {
-        Feed();
-      } else {
-        wrap_->faulted_ = true;
-        status_ = DG_ERR_IO;
-        detail_ = kShrunkMessage;
-      }
-      dg_guard_end(&guard);
-      if (wrap_->faulted_) return;
+    auto feed = [this] { Feed(); };
+    if (reference_ == nullptr) {
+      feed();
+    } else if (!reference_->RunGuarded(feed)) {  // the file shrank during the call
+      wrap_->faulted_ = true;
+      status_ = DG_ERR_IO;
+      detail_ = kShrunkMessage;
+      return;
     }
     if (!dg_status_ok(status_)) detail_ = Traits::ErrorDetail(context_);
   }

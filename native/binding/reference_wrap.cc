@@ -35,20 +35,12 @@ class IndexWorker : public Napi::AsyncWorker {
     }
     index_ = dg_index_alloc(data_, size_, &status_);
     if (index_ == nullptr) return;
-    if (!ref_->mapped()) {
-      dg_index_fill(index_);
-      return;
-    }
-    // The file may shrink while the fill reads it (see dg/fault_guard.h).
-    dg_guard guard;
-    if (DG_GUARD_BEGIN(&guard, data_, static_cast<size_t>(size_))) {
-      dg_index_fill(index_);
-    } else {
+    // The file may shrink while the fill reads it.
+    if (!ref_->RunGuarded([this] { dg_index_fill(index_); })) {
       dg_index_free(index_);
       index_ = nullptr;
       status_ = DG_ERR_IO;
     }
-    dg_guard_end(&guard);
   }
 
   void OnOK() override {

@@ -45,6 +45,22 @@ class ReferenceWrap : public Napi::ObjectWrap<ReferenceWrap> {
   // this first and fail with ERR_DG_IO instead. Any thread; Buffers never shrink.
   bool Shrunk() const;
 
+  // Runs work(), which reads the reference's bytes, under a SIGBUS guard when they are a
+  // file mapping (see dg/fault_guard.h). False when the file shrank under it: work() was
+  // cut short and what it was changing must only be freed.
+  template <typename Work>
+  bool RunGuarded(Work&& work) const {
+    if (!mapped()) {
+      work();
+      return true;
+    }
+    dg_guard guard;
+    bool completed = DG_GUARD_BEGIN(&guard, data_, static_cast<size_t>(size_));
+    if (completed) work();
+    dg_guard_end(&guard);
+    return completed;
+  }
+
   void AddUse() { ++uses_; }
   void DropUse();
 

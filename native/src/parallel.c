@@ -3,10 +3,10 @@
 #include "parallel.h"
 
 #include <pthread.h>
-
-#include "dg/fault_guard.h"
 #include <stdatomic.h>
 #include <unistd.h>
+
+#include "dg/fault_guard.h"
 
 #define MAX_THREADS 16
 

@@ -23,33 +23,6 @@
 
 /* ---- deterministic generators ------------------------------------------------------- */
 
-static uint64_t g_rng = 0x9E3779B97F4A7C15ULL;
-static uint32_t rnd(void) {
-  g_rng ^= g_rng << 13;
-  g_rng ^= g_rng >> 7;
-  g_rng ^= g_rng << 17;
-  return (uint32_t)(g_rng >> 11);
-}
-
-
-static void put_random(bytes *b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)rnd();
-    bytes_put(b, &c, 1);
-  }
-}
-
-static void put_text(bytes *b, size_t n) {
-  static const char *words[] = {"delta ", "glider ", "window ", "copy ", "the ", "of ",
-                                "reference ", "target\n", "artifact ", "build "};
-  while (n) {
-    const char *w = words[rnd() % 10];
-    size_t k = strlen(w) < n ? strlen(w) : n;
-    bytes_put(b, w, k);
-    n -= k;
-  }
-}
-
 /* Random letters a..p: 4 bits per byte, few repeats; LZMA halves them. */
 static void put_letters(bytes *b, size_t n) {
   for (size_t i = 0; i < n; i++) {

@@ -8,31 +8,6 @@
 #include "lzma_fast.h"
 #include "test_util.h"
 
-static uint32_t g_seed = 12345;
-static uint32_t rnd(void) {
-  g_seed = g_seed * 1103515245u + 12345u;
-  return g_seed >> 8;
-}
-
-static void put_random(bytes *b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)(rnd() >> 12); /* high bits: the low ones repeat soon */
-    bytes_put(b, &c, 1);
-  }
-}
-
-/* Word salad: compressible, with matches at all distances. */
-static void put_text(bytes *b, size_t n) {
-  static const char *words[] = {"delta ",  "glider ",    "window ",  "copy ",     "the ",
-                                "of ",     "reference ", "target\n", "artifact ", "build "};
-  while (n) {
-    const char *w = words[rnd() % 10];
-    size_t k = strlen(w) < n ? strlen(w) : n;
-    bytes_put(b, w, k);
-    n -= k;
-  }
-}
-
 /* Walks the chunk headers; returns NULL when they follow the rules, else what is wrong. */
 static const char *check_chunks(const uint8_t *p, size_t n, size_t unpacked_total) {
   size_t at = 0, unpacked = 0;

@@ -1,8 +1,10 @@
-/* Tiny helpers shared by the C test drivers: a check macro with pass/fail counting, file
- * loading, and a reader for the few fields of the xdelta3 vectors' manifest.json. */
+/* Tiny helpers shared by the C test drivers: a check macro with pass/fail counting, a byte
+ * buffer, deterministic test data, file loading, and a reader for the few fields of the
+ * xdelta3 vectors' manifest.json. */
 #ifndef DG_TEST_UTIL_H
 #define DG_TEST_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,35 @@ static void bytes_put(bytes *b, const void *src, size_t n) {
   }
   if (n) memcpy(b->p + b->n, src, n);
   b->n += n;
+}
+
+/* Deterministic test data: xorshift64, one stream per test driver. */
+static uint64_t g_rng = 0x9E3779B97F4A7C15ULL;
+static inline uint32_t rnd(void) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return (uint32_t)(g_rng >> 11);
+}
+
+/* n incompressible bytes. */
+static inline void put_random(bytes *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)rnd();
+    bytes_put(b, &c, 1);
+  }
+}
+
+/* n bytes of word salad: compressible, with matches at all distances. */
+static inline void put_text(bytes *b, size_t n) {
+  static const char *words[] = {"delta ", "glider ", "window ", "copy ", "the ", "of ",
+                                "reference ", "target\n", "artifact ", "build "};
+  while (n) {
+    const char *w = words[rnd() % 10];
+    size_t k = strlen(w) < n ? strlen(w) : n;
+    bytes_put(b, w, k);
+    n -= k;
+  }
 }
 
 static int test_summary(void) {
