@@ -6,6 +6,7 @@
 import type { Argv } from 'yargs';
 
 import type { DeltaServiceApi } from '../core/types';
+import type { BucketAclPort } from '../ports/bucket-acl';
 import type { Metrics, StoragePort } from '../ports';
 import type { CliIO } from './context';
 
@@ -40,6 +41,8 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
 export interface Runtime {
   service: DeltaServiceApi;
   storage: StoragePort;
+  /** The store's bucket ACLs; throws ERR_DG_NOT_IMPLEMENTED for a store without them. */
+  bucketAcl(): BucketAclPort;
   /** Flush metrics and the like; call once the command is done. */
   close(): Promise<void>;
 }
@@ -61,7 +64,8 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
   // then start without the AWS SDK and the native codec.
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { DeltaService } = require('../core') as typeof import('../core');
-  const { createLogger, createMetrics, createReferenceCache, createStorage } = require('../adapters') as typeof import('../adapters');
+  const { createLogger, createMetrics, createReferenceCache, createStorage, requireBucketAcl } =
+    require('../adapters') as typeof import('../adapters');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const level = args.debug ? 'debug' : args.quiet ? 'error' : undefined; // else DG_LOG_LEVEL, else warn
   const logger = createLogger({ stream: io.stderr, env: io.env, ...(level ? { level } : {}) });
@@ -78,6 +82,7 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
   return {
     service,
     storage,
+    bucketAcl: () => requireBucketAcl(storage),
     close: () => metrics.flush(),
   };
 }

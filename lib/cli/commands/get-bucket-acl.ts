@@ -4,7 +4,6 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 
-import { requireBucketAcl } from '../../adapters/s3-bucket-acl';
 import { CliContext } from '../context';
 import { bucketArgument } from '../bucket-argument';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
@@ -23,7 +22,7 @@ export function getBucketAclCommand(ctx: CliContext): CommandModule<object, GetA
       const bucket = bucketArgument(args.bucket);
       const runtime = openRuntime(args, ctx.io);
       try {
-        ctx.json(await requireBucketAcl(runtime.storage).getBucketAcl(bucket));
+        ctx.json(await runtime.bucketAcl().getBucketAcl(bucket));
       } finally {
         await runtime.close();
       }

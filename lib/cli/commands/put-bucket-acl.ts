@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 
-import { requireBucketAcl } from '../../adapters/s3-bucket-acl';
 import type { AccessControlPolicy, CannedBucketAcl, PutBucketAclInput } from '../../ports/bucket-acl';
 import { CliContext, usageError } from '../context';
 import { bucketArgument } from '../bucket-argument';
@@ -42,7 +41,7 @@ export function putBucketAclCommand(ctx: CliContext): CommandModule<object, PutA
       const policy = args.accessControlPolicy !== undefined ? await readPolicy(args.accessControlPolicy, ctx.io.cwd) : undefined;
       const runtime = openRuntime(args, ctx.io);
       try {
-        await requireBucketAcl(runtime.storage).putBucketAcl({
+        await runtime.bucketAcl().putBucketAcl({
           bucket,
           acl: args.acl,
           grantRead: args.grantRead,
