@@ -5,7 +5,10 @@
  */
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
+import { resolveEndpoint } from './endpoint';
 import { silenceSdkNodeVersionWarning } from './sdk-node-warning';
+
+export { resolveEndpoint };
 
 export interface S3ConnectionOptions {
   /** Custom endpoint (MinIO, Ceph, R2, s3rver...). Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. */
@@ -21,11 +24,6 @@ export interface S3ConnectionOptions {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
-
-export function resolveEndpoint(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = option ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return value && value.trim() !== '' ? value.trim() : undefined;
-}
 
 export function resolveRegion(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return option || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';

@@ -63,9 +63,13 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
   // Loaded on first use, not at import: `--help`, usage errors and storage-free commands
   // then start without the AWS SDK and the native codec.
   /* eslint-disable @typescript-eslint/no-var-requires */
+  // Each adapter from its own module: the adapters' index would load the AWS SDK, which a
+  // file:// store never needs (S3 storage loads it when it is chosen).
   const { DeltaService } = require('../core') as typeof import('../core');
-  const { createLogger, createMetrics, createReferenceCache, createStorage, requireBucketAcl } =
-    require('../adapters') as typeof import('../adapters');
+  const { createLogger } = require('../adapters/logger') as typeof import('../adapters/logger');
+  const { createMetrics } = require('../adapters/create-metrics') as typeof import('../adapters/create-metrics');
+  const { createReferenceCache } = require('../adapters/create-reference-cache') as typeof import('../adapters/create-reference-cache');
+  const { createStorage } = require('../adapters/create-storage') as typeof import('../adapters/create-storage');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const level = args.debug ? 'debug' : args.quiet ? 'error' : undefined; // else DG_LOG_LEVEL, else warn
   const logger = createLogger({ stream: io.stderr, env: io.env, ...(level ? { level } : {}) });
@@ -82,7 +86,10 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
   return {
     service,
     storage,
-    bucketAcl: () => requireBucketAcl(storage),
+    bucketAcl: () => {
+      const { requireBucketAcl } = require('../adapters/s3-bucket-acl') as typeof import('../adapters/s3-bucket-acl');
+      return requireBucketAcl(storage);
+    },
     close: () => metrics.flush(),
   };
 }
