@@ -61,10 +61,10 @@ export function resolveStorageConfig(args: GlobalArgs, env: NodeJS.ProcessEnv): 
 
 export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions = {}): Runtime {
   // Loaded on first use, not at import: `--help`, usage errors and storage-free commands
-  // then start without the AWS SDK and the native codec.
+  // then start without the AWS SDK and the native codec. Each adapter comes from its own
+  // module: the adapters' index would load the AWS SDK, which a file:// store never needs
+  // (S3 storage and CloudWatch metrics load it when they are chosen).
   /* eslint-disable @typescript-eslint/no-var-requires */
-  // Each adapter from its own module: the adapters' index would load the AWS SDK, which a
-  // file:// store never needs (S3 storage loads it when it is chosen).
   const { DeltaService } = require('../core') as typeof import('../core');
   const { createLogger } = require('../adapters/logger') as typeof import('../adapters/logger');
   const { createMetrics } = require('../adapters/create-metrics') as typeof import('../adapters/create-metrics');
@@ -87,6 +87,7 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
     service,
     storage,
     bucketAcl: () => {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const { requireBucketAcl } = require('../adapters/s3-bucket-acl') as typeof import('../adapters/s3-bucket-acl');
       return requireBucketAcl(storage);
     },
