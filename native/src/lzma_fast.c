@@ -10,7 +10,10 @@
 #include "bytes.h"
 #include "lzma_rc.h"
 
-#define LC 3
+/* Literals are coded in the context of the previous byte's top LC bits: all four that
+ * LZMA2 allows (lc + lp <= 4) pay on new machine code (biome -0.28 % against lc=3, at the
+ * same speed both ways; zip/tgz -0.01 %). */
+#define LC 4
 #define LP 0
 #define PB 0 /* no position bits: section bytes have no 2- or 4-byte alignment */
 #define PROPS ((PB * 5 + LP) * 9 + LC)
