@@ -1,6 +1,7 @@
 /** The real things behind lib/ports: storage, reference caches, logger, metrics. */
 export { S3Storage, type S3StorageOptions } from './s3-storage';
-export { buildS3ClientConfig, resolveEndpoint, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
+export { buildS3ClientConfig, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
+export { resolveEndpoint } from './endpoint';
 export { mapS3Error } from './s3-errors';
 export { silenceSdkNodeVersionWarning } from './sdk-node-warning';
 export { FsStorage } from './fs-storage';

@@ -8,8 +8,6 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { resolveEndpoint } from './endpoint';
 import { silenceSdkNodeVersionWarning } from './sdk-node-warning';
 
-export { resolveEndpoint };
-
 export interface S3ConnectionOptions {
   /** Custom endpoint (MinIO, Ceph, R2, s3rver...). Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. */
   endpointUrl?: string;

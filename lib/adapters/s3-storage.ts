@@ -44,7 +44,8 @@ import type {
   PutResult,
   StoragePort,
 } from '../ports/storage';
-import { buildS3ClientConfig, resolveEndpoint, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
+import { resolveEndpoint } from './endpoint';
+import { buildS3ClientConfig, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
 import { mapS3Error } from './s3-errors';
 import { silenceSdkNodeVersionWarning } from './sdk-node-warning';
 

@@ -5,7 +5,8 @@ import { CloudWatchMetrics } from '../../lib/adapters/cloudwatch-metrics';
 import { LoggingMetrics } from '../../lib/adapters/logging-metrics';
 import { NoopMetrics } from '../../lib/adapters/noop-metrics';
 import { createMetrics } from '../../lib/adapters/create-metrics';
-import { buildS3ClientConfig, resolveEndpoint, resolveRegion } from '../../lib/adapters/s3-client-config';
+import { resolveEndpoint } from '../../lib/adapters/endpoint';
+import { buildS3ClientConfig, resolveRegion } from '../../lib/adapters/s3-client-config';
 import { DeltaGliderError } from '../../lib/errors';
 
 function capture(): { stream: PassThrough; lines: () => string[] } {
