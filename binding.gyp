@@ -1,15 +1,16 @@
 {
   # node-gyp front end (used by `npm install` when no prebuild matches, and by prebuildify).
-  # Same sources as CMakeLists.txt: every file in native/src and native/binding.
+  # Same sources as CMakeLists.txt: every .c file under native/src and every .cc in native/binding.
   "targets": [
     {
       "target_name": "deltaglider",
       "sources": [
-        "<!@(node -p \"require('fs').readdirSync('native/src').filter(f => /\\.c$/.test(f)).map(f => 'native/src/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/src', { recursive: true }).filter(f => /\\.c$/.test(f)).sort().map(f => 'native/src/' + f).join(' ')\")",
         "<!@(node -p \"require('fs').readdirSync('native/binding').filter(f => /\\.cc$/.test(f)).map(f => 'native/binding/' + f).join(' ')\")"
       ],
       "include_dirs": [
         "native/include",
+        "native/src",
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": [

@@ -15,11 +15,9 @@
 #include "dg/fault_guard.h"
 #include "dg/limits.h"
 #include "dg/sha256.h"
-#ifdef DG_HAVE_DECODER
 #include "dg/decoder.h"
-#endif
 #include "test_util.h"
-#include "../src/vcdiff.h"
+#include "vcdiff/vcdiff.h"
 
 /* ---- deterministic generators ------------------------------------------------------- */
 
@@ -62,7 +60,6 @@ static dg_status encode(const bytes *ref, const bytes *tgt, const dg_encoder_opt
   return st;
 }
 
-#ifdef DG_HAVE_DECODER
 /* Decodes with our decoder in the given chunking; 1 when the output equals tgt. */
 static int decode_ours(const bytes *ref, const bytes *delta, const bytes *tgt, size_t chunk) {
   dg_decoder *dec = dg_decoder_new(ref ? ref->p : NULL, ref ? ref->n : 0, NULL);
@@ -86,7 +83,6 @@ static int decode_ours(const bytes *ref, const bytes *delta, const bytes *tgt, s
   free(out.p);
   return ok;
 }
-#endif
 
 static int have_xdelta3(void) {
   static int known = -1;
@@ -212,11 +208,9 @@ static void round_trip(const char *name, const bytes *ref, const bytes *tgt,
     st = encode(ref, tgt, &o, in_chunk, out_chunk, &again, sha);
     CHECK(st == DG_DONE && again.n == delta.n && !memcmp(again.p, delta.p, delta.n),
           "%s mode %d: chunked encode differs", name, m);
-#ifdef DG_HAVE_DECODER
     CHECK(decode_ours(ref, &delta, tgt, 1u << 16), "%s mode %d: our decoder", name, m);
     if (tgt->n < 70000)
       CHECK(decode_ours(ref, &delta, tgt, 1), "%s mode %d: our decoder 1-byte", name, m);
-#endif
     if (have_xdelta3())
       CHECK(decode_xdelta3(ref, &delta, tgt), "%s mode %d: xdelta3 -d", name, m);
     free(delta.p);
@@ -392,7 +386,6 @@ static void lzma_across_windows(void) {
   free(d2.p);
 }
 
-#ifdef DG_HAVE_DECODER
 /* Decodes in one call; returns the status and whether the output equals tgt. */
 static dg_status decode_status(const bytes *ref, const bytes *delta, const bytes *tgt,
                                int *same) {
@@ -438,7 +431,6 @@ static void damaged_big_windows(void) {
   free(delta.p);
   free(bad.p);
 }
-#endif
 
 /* Feeds all of tgt without finishing, then finishes with no input (a stream whose end is
  * only known afterwards). */
@@ -572,7 +564,6 @@ static void shrunk_reference(void) {
   CHECK(result == DG_ERR_IO, "encode over a shrunk mapping: %s", dg_status_code(result));
   dg_encoder_free(enc);
 
-#ifdef DG_HAVE_DECODER
   /* A decode whose window copies from the shrunk mapping. Windows of 1 MiB and more are
    * executed beside the thread that hashes them: the copying faults there and must still
    * end in DG_ERR_IO (or the jump), never leave the hashing thread waiting (the alarm
@@ -597,7 +588,6 @@ static void shrunk_reference(void) {
   dg_decoder_free(dec);
   free(copy.p);
   free(delta.p);
-#endif
 
   /* A fault outside every guard is not ours: it goes where it went before (the default
    * action kills the forked child; under a sanitizer its own handler reports and exits). */
@@ -652,9 +642,6 @@ static void bad_options(void) {
 
 int main(void) {
   if (!have_xdelta3()) printf("xdelta3 not on PATH: skipping its round trips\n");
-#ifndef DG_HAVE_DECODER
-  printf("decoder not built: skipping our decoder's round trips\n");
-#endif
   bad_options();
   cases();
   randomized();
@@ -662,9 +649,7 @@ int main(void) {
   parallel_parts();
   lzma_across_windows();
   last_window_whatever_the_calls();
-#ifdef DG_HAVE_DECODER
   damaged_big_windows();
-#endif
   shrunk_reference();
   return test_summary();
 }

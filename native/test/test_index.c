@@ -3,7 +3,7 @@
  * and of lengths that end inside a block. */
 #include <stdint.h>
 
-#include "index.h"
+#include "vcdiff/index.h"
 #include "test_util.h"
 
 /* Builds the index of ref[0, n) with the AVX-512 hashing on or off. */

@@ -5,7 +5,7 @@
 #include <lzma.h>
 #include <stdint.h>
 
-#include "lzma_fast.h"
+#include "lzma/lzma_fast.h"
 #include "test_util.h"
 
 /* Walks the chunk headers; returns NULL when they follow the rules, else what is wrong. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/sha256_impl.h"
+#include "common/sha256_impl.h"
 #include "dg/sha256.h"
 
 static int passed, failed;

@@ -166,7 +166,6 @@ static int encode(int argc, char **argv) {
   return 0;
 }
 
-#ifdef DG_HAVE_DECODER
 static int decode(char **argv) {
   span ref = map_file(argv[2]), delta = map_file(argv[3]);
   FILE *out = fopen(argv[4], "wb");
@@ -205,13 +204,6 @@ static int decode(char **argv) {
   free(buf);
   return 0;
 }
-#else
-static int decode(char **argv) {
-  (void)argv;
-  fprintf(stderr, "decoder not built yet; use xdelta3 -d -s REF DELTA OUT\n");
-  return 2;
-}
-#endif
 
 int main(int argc, char **argv) {
   if (argc >= 5 && !strcmp(argv[1], "encode")) return encode(argc, argv);

@@ -4,7 +4,7 @@
  * position's 8- and 4-byte words, two 64-bit multiplies (DQ); the sampled positions are
  * compress-stored. The hashes are exactly dg_idx_hash's, so the table is the same as the
  * portable loop's, byte for byte. */
-#include "index.h"
+#include "vcdiff/index.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && DG_IDX_BLOCK == 12
 #include <immintrin.h>

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decoder_internal.h"
+#include "vcdiff/decoder_internal.h"
 #include "dg/limits.h"
 
 void dg_decoder_options_init(dg_decoder_options *opts) {

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "encoder_internal.h"
+#include "vcdiff/encoder_internal.h"
 
 /* One stretch of a section. */
 typedef struct {

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "encoder_internal.h"
+#include "vcdiff/encoder_internal.h"
 
 /* Appends the LZMA2 chunks of in[0, len) to out, with no match reaching back more than
  * dict_size bytes (the dictionary size declared in the xz block header). 0 when out of

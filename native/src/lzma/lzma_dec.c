@@ -1,5 +1,5 @@
 /* Persistent xz/LZMA2 section decoding, cut into segments (see lzma_dec.h). */
-#include "lzma_dec.h"
+#include "lzma/lzma_dec.h"
 
 #include <lzma.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
  * builds with the project's default flags; it is only ever called after CPUID said yes. */
 #include <stdatomic.h>
 
-#include "sha256_impl.h"
+#include "common/sha256_impl.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

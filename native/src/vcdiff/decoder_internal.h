@@ -8,8 +8,8 @@
 
 #include "dg/decoder.h"
 #include "dg/sha256.h"
-#include "lzma_dec.h"
-#include "vcdiff.h"
+#include "lzma/lzma_dec.h"
+#include "vcdiff/vcdiff.h"
 
 /* Longest possible window header: indicator, 5+10 byte segment varints, four 5-byte
  * varints, delta indicator, 4 checksum bytes = 46. A header that does not parse within

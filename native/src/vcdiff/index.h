@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "common/bytes.h"
 #include "dg/encoder.h"
 
 #define DG_IDX_BLOCK 12 /* bytes hashed per indexed position: shortest findable match */

@@ -1,12 +1,12 @@
 /* Secondary LZMA sections for the encoder, assembled from LZMA2 chunks (see lzma_enc.h). */
-#include "lzma_enc.h"
+#include "lzma/lzma_enc.h"
 
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lzma_fast.h"
-#include "vcdiff.h"
+#include "lzma/lzma_fast.h"
+#include "vcdiff/vcdiff.h"
 
 #define LZMA2_RAW_CHUNK 65536 /* most bytes one uncompressed LZMA2 chunk holds */
 #define LZMA2_DICT_RESET_RAW 0x01 /* control byte: uncompressed chunk, dictionary reset */

@@ -2,13 +2,13 @@
  * is-match bit per position (by state and position), literals through 8-bit trees chosen
  * by the previous byte (matched against the byte at the last distance after a match),
  * matches as length + distance slot + extra bits, and four repeat distances. */
-#include "lzma_fast.h"
+#include "lzma/lzma_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "lzma_rc.h"
+#include "common/bytes.h"
+#include "lzma/lzma_rc.h"
 
 /* Literals are coded in the context of the previous byte's top LC bits: all four that
  * LZMA2 allows (lc + lp <= 4) pay on new machine code (biome -0.28 % against lc=3, at the

@@ -9,11 +9,11 @@
 #include "dg/fault_guard.h"
 #include "dg/limits.h"
 #include "dg/sha256.h"
-#include "encoder_internal.h"
-#include "lzma_enc.h"
-#include "lzma_pieces.h"
-#include "parallel.h"
-#include "vcdiff.h"
+#include "vcdiff/encoder_internal.h"
+#include "lzma/lzma_enc.h"
+#include "lzma/lzma_pieces.h"
+#include "common/parallel.h"
+#include "vcdiff/vcdiff.h"
 
 #define SMALL_DICT (256u * 1024u) /* dictionary of the instruction/address streams */
 /* AUTO: sections below AUTO_MIN_COMPRESS stay raw (a compressed section costs ~10 bytes

@@ -4,7 +4,7 @@
 #ifndef DG_LZMA_PIECES_H
 #define DG_LZMA_PIECES_H
 
-#include "lzma_enc.h"
+#include "lzma/lzma_enc.h"
 
 /* Longest compressed piece. The data dictionary is 1 MiB (preset 1); measured on the
  * corpus, 2 MiB pieces cost <0.5% in size. */

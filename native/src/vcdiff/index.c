@@ -1,7 +1,7 @@
 /* Builds the reference index (see index.h): one pass over the reference, hashing every
  * position and inserting the content-sampled ones into a bucketed table whose size is
  * bounded by ref_len / 2 bytes (3/8 of it for references over 64 MiB). */
-#include "index.h"
+#include "vcdiff/index.h"
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /* Plans the pieces of a section for secondary LZMA (see lzma_pieces.h). */
-#include "lzma_pieces.h"
+#include "lzma/lzma_pieces.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encoder_internal.h"
-#include "vcdiff.h"
+#include "vcdiff/encoder_internal.h"
+#include "vcdiff/vcdiff.h"
 
 int dg_buf_reserve(dg_buf *b, size_t extra) {
   if (b->cap - b->n >= extra) return 1;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decoder_internal.h"
-#include "parallel.h"
+#include "vcdiff/decoder_internal.h"
+#include "common/parallel.h"
 #include "dg/adler32.h"
 #include "dg/fault_guard.h"
 #include "dg/limits.h"

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 
 #include "dg/limits.h"
-#include "encoder_internal.h"
-#include "index.h"
-#include "lzma_enc.h"
-#include "vcdiff.h"
+#include "vcdiff/encoder_internal.h"
+#include "vcdiff/index.h"
+#include "lzma/lzma_enc.h"
+#include "vcdiff/vcdiff.h"
 
 /* Tuning (each value measured on the benchmark corpus: typescript tar/tgz/zip series and
  * the biome ELF series).

@@ -1,6 +1,6 @@
 /* Fork-join over a shared job counter (see parallel.h). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT under -std=c11 */
-#include "parallel.h"
+#include "common/parallel.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
