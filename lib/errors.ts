@@ -17,6 +17,7 @@ export type DeltaGliderErrorCode =
   // integrity
   | 'ERR_DG_SHA256_MISMATCH'
   | 'ERR_DG_REFERENCE_MISMATCH'
+  | 'ERR_DG_SOURCE_CHANGED'
   // storage and domain
   | 'ERR_DG_NOT_FOUND'
   | 'ERR_DG_BUCKET_NOT_FOUND'

@@ -122,7 +122,7 @@ export class FsStorage implements StoragePort {
     const temp = await this.tempPath();
     let sidecar: string | undefined;
     try {
-      const { etag, size } = await writeBody(body, temp, options.onProgress);
+      const { etag, size } = await writeBody(body, temp, options.onProgress, options.expectedSha256);
       const { ino } = await stat(temp);
       const meta: Sidecar = {
         v: 1,
@@ -358,12 +358,24 @@ function startingPoint(options: ListOptions): ResumePoint | undefined {
 }
 
 /** Stream any PutBody into `temp`, computing the MD5 etag (as S3 does for single PUTs). */
-async function writeBody(body: PutBody, temp: string, onProgress?: (n: number) => void): Promise<{ etag: string; size: number }> {
+function sourceChanged(body: PutBody): DeltaGliderError {
+  const what = 'file' in body ? body.file : 'the upload body';
+  return new DeltaGliderError('ERR_DG_SOURCE_CHANGED', `${what}: the bytes sent differ from the bytes hashed before (it changed); nothing was stored`);
+}
+
+async function writeBody(
+  body: PutBody,
+  temp: string,
+  onProgress?: (n: number) => void,
+  expectedSha256?: string,
+): Promise<{ etag: string; size: number }> {
   const md5 = createHash('md5');
+  const sha256 = expectedSha256 === undefined ? undefined : createHash('sha256');
   let size = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       md5.update(chunk);
+      sha256?.update(chunk);
       size += chunk.length;
       onProgress?.(size);
       done(null, chunk);
@@ -380,6 +392,7 @@ async function writeBody(body: PutBody, temp: string, onProgress?: (n: number) =
   if ('stream' in body && body.size !== undefined && body.size !== size) {
     throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `stream body has ${size} bytes, declared size was ${body.size}`);
   }
+  if (sha256 && sha256.digest('hex') !== expectedSha256) throw sourceChanged(body);
   return { etag: `"${md5.digest('hex')}"`, size };
 }
 

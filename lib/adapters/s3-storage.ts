@@ -5,7 +5,8 @@
  * bounded by about queueSize x partSize whatever the body size.
  */
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -180,7 +181,7 @@ export class S3Storage implements StoragePort {
       ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
     };
     try {
-      return await this.putBody(params, body, options.onProgress);
+      return await this.putBody(params, body, options.onProgress, options.expectedSha256);
     } catch (err) {
       throw mapS3Error(err, `PUT s3://${bucket}/${key}`);
     }
@@ -190,22 +191,31 @@ export class S3Storage implements StoragePort {
    * Small bodies become one PutObject with a Buffer (which the SDK can resend on retry);
    * big or unsized ones a multipart Upload that reads the source only as parts finish.
    */
-  private async putBody(params: PutObjectCommandInput, body: PutBody, onProgress?: (n: number) => void): Promise<PutResult> {
+  private async putBody(
+    params: PutObjectCommandInput,
+    body: PutBody,
+    onProgress?: (n: number) => void,
+    expectedSha256?: string,
+  ): Promise<PutResult> {
+    const single = (data: Buffer): Promise<PutResult> => {
+      if (expectedSha256 !== undefined) checkSha256(createHash('sha256').update(data), expectedSha256, body);
+      return this.putSingle(params, data, onProgress);
+    };
     if ('buffer' in body) {
-      if (body.buffer.length <= this.multipartThreshold) return this.putSingle(params, body.buffer, onProgress);
-      return this.putMultipart({ ...params, Body: body.buffer, ContentLength: body.buffer.length }, onProgress);
+      if (body.buffer.length <= this.multipartThreshold) return single(body.buffer);
+      return this.putMultipart({ ...params, Body: verified(Readable.from([body.buffer]), expectedSha256, body), ContentLength: body.buffer.length }, onProgress);
     }
     if ('file' in body) {
       const { size } = await statFile(body.file);
-      if (size <= this.multipartThreshold) return this.putSingle(params, await readFile(body.file), onProgress);
-      return this.putFileMultipart(params, body.file, size, onProgress);
+      if (size <= this.multipartThreshold) return single(await readFile(body.file));
+      return this.putFileMultipart(params, body.file, size, onProgress, expectedSha256);
     }
     const stream = toReadable(body.stream);
     if (body.size !== undefined && body.size <= this.multipartThreshold) {
       // At most `multipartThreshold` bytes, the same bound as queueSize parts in flight.
-      return this.putSingle(params, await readAll(stream, body.size), onProgress);
+      return single(await readAll(stream, body.size));
     }
-    return this.putMultipart({ ...params, Body: stream, ContentLength: body.size }, onProgress);
+    return this.putMultipart({ ...params, Body: verified(stream, expectedSha256, body), ContentLength: body.size }, onProgress);
   }
 
   private async putSingle(params: PutObjectCommandInput, data: Buffer, onProgress?: (n: number) => void): Promise<PutResult> {
@@ -234,12 +244,15 @@ export class S3Storage implements StoragePort {
    * partSize bytes in all. (lib-storage's stream chunker holds about twice that: it
    * concatenates read chunks into each part and keeps the previous part alive meanwhile.)
    * If-None-Match goes on the completion, where S3 checks it for multipart uploads.
+   * Parts are READ in order (one read at a time, sends overlap), so the bytes sent can be
+   * hashed as one stream and checked against expectedSha256 before the upload completes.
    */
   private async putFileMultipart(
     params: PutObjectCommandInput,
     file: string,
     size: number,
     onProgress?: (n: number) => void,
+    expectedSha256?: string,
   ): Promise<PutResult> {
     const { Bucket, Key } = params;
     const partSize = Math.max(this.partSize, Math.ceil(size / MAX_PARTS));
@@ -253,18 +266,25 @@ export class S3Storage implements StoragePort {
       uploadId = created.UploadId;
       if (!uploadId) throw new DeltaGliderError('ERR_DG_STORAGE', `CreateMultipartUpload for ${Bucket}/${Key} returned no UploadId`);
       const parts: CompletedPart[] = new Array(partCount);
+      const hash = expectedSha256 === undefined ? undefined : createHash('sha256');
       let next = 0;
       let sent = 0;
+      let reading: Promise<void> = Promise.resolve();
       onProgress?.(0);
       // queueSize workers pull part numbers from one shared cursor; a worker reuses its buffer
-      // only after its previous part's request (retries included) has completed.
+      // only after its previous part's request (retries included) has completed. Reads are
+      // chained in part order so the hash sees the bytes in file order.
       const worker = async (): Promise<void> => {
         const buffer = Buffer.allocUnsafe(Math.min(partSize, size));
         while (next < partCount) {
           const index = next++;
           const offset = index * partSize;
           const length = Math.min(partSize, size - offset);
-          await readExactly(handle, buffer, length, offset, file);
+          reading = reading.then(async () => {
+            await readExactly(handle, buffer, length, offset, file);
+            hash?.update(buffer.subarray(0, length));
+          });
+          await reading;
           const out = await this.client.send(
             new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: index + 1, Body: buffer.subarray(0, length), ContentLength: length }),
           );
@@ -274,6 +294,7 @@ export class S3Storage implements StoragePort {
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.queueSize, partCount) }, worker));
+      if (hash) checkSha256(hash, expectedSha256 as string, { file });
       const done = await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: params.IfNoneMatch,
@@ -503,10 +524,42 @@ async function readExactly(handle: FileHandle, buffer: Buffer, length: number, o
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
     if (bytesRead === 0) {
-      throw new DeltaGliderError('ERR_DG_IO', `${path} ended at ${offset + filled} bytes while being uploaded; was it changed?`);
+      throw new DeltaGliderError('ERR_DG_SOURCE_CHANGED', `${path} ended at ${offset + filled} bytes while being uploaded (it changed); nothing was stored`);
     }
     filled += bytesRead;
   }
+}
+
+/** Fail before anything is stored when the bytes sent are not the bytes hashed before. */
+function checkSha256(hash: Hash, expected: string, body: PutBody): void {
+  if (hash.digest('hex') === expected) return;
+  const what = 'file' in body ? body.file : 'the upload body';
+  throw new DeltaGliderError('ERR_DG_SOURCE_CHANGED', `${what}: the bytes sent differ from the bytes hashed before (it changed); nothing was stored`);
+}
+
+/**
+ * A stream that errors at its end when its bytes do not hash to `expected`: lib-storage's
+ * Upload then aborts instead of completing, so the object never appears.
+ */
+function verified(stream: Readable, expected: string | undefined, body: PutBody): Readable {
+  if (expected === undefined) return stream;
+  const hash = createHash('sha256');
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      try {
+        checkSha256(hash, expected, body);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+  stream.on('error', (err) => check.destroy(err));
+  return stream.pipe(check);
 }
 
 /** Read a stream of declared size into one Buffer, refusing a stream longer than declared. */

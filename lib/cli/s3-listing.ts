@@ -1,4 +1,5 @@
 /** Every logical object under a prefix, page by page, through the service (internals hidden). */
+import { isHiddenKey } from '../core/keys';
 import type { DeltaServiceApi, LogicalObject } from '../core/types';
 
 export async function* listLogicalObjects(
@@ -10,13 +11,8 @@ export async function* listLogicalObjects(
   do {
     const page = await service.list(bucket, { prefix, continuationToken: token });
     for (const object of page.objects) {
-      if (!isInternalKey(object.key)) yield object;
+      if (!isHiddenKey(object.key)) yield object;
     }
     token = page.nextContinuationToken;
   } while (token);
-}
-
-/** reference.bin and .deltaglider/ are DeltaGlider's own; users never see them. */
-export function isInternalKey(key: string): boolean {
-  return key === 'reference.bin' || key.endsWith('/reference.bin') || key === '.deltaglider/' || key.startsWith('.deltaglider/');
 }

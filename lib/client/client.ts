@@ -52,6 +52,7 @@ import type {
   ServiceGetResult,
   ServicePutOptions,
   ServicePutResult,
+  ServiceVerifyOptions,
   VerifyResult,
 } from '../core/types';
 import type { DeltaGliderClientOptions } from './options';
@@ -315,9 +316,10 @@ export class DeltaGliderClient {
     return this.service.get(bucket, key, file);
   }
 
-  async verify(s3Url: string): Promise<VerifyResult> {
+  /** Rebuild an object and check it, and the reference it needs as stored in the bucket (`deep`: its bytes too). */
+  async verify(s3Url: string, options?: ServiceVerifyOptions): Promise<VerifyResult> {
     const { bucket, key } = parseObjectUrl(s3Url);
-    return this.service.verify(bucket, key);
+    return this.service.verify(bucket, key, options);
   }
 
   async getBucketStats(bucket: string, options: { mode?: StatsMode; useCache?: boolean; refresh?: boolean } = {}): Promise<BucketStats> {

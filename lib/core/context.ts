@@ -28,6 +28,8 @@ export interface ServiceContext {
   listConcurrency: number;
   /** Attempts to write a delta whose reference stays put (reference races). */
   maxRaceRetries: number;
+  /** First uploads in progress, by bucket and deltaspace: others into it wait for their reference. */
+  firstUploads: Map<string, Promise<void>>;
 }
 
 /** Metric names, one place. */

@@ -26,7 +26,7 @@ import { scratchDir, spoolToFile } from './temp-files';
 import { defaultToolName } from './tool-version';
 import type {
   DeltaServiceApi, LogicalObject, ServiceDeleteResult, ServiceGetOptions, ServiceGetResult, ServiceListOptions,
-  ServiceListPage, ServicePutOptions, ServicePutResult, VerifyResult,
+  ServiceListPage, ServicePutOptions, ServicePutResult, ServiceVerifyOptions, VerifyResult,
 } from './types';
 import { uploadFile } from './upload';
 
@@ -81,6 +81,7 @@ export class DeltaService implements DeltaServiceApi {
       tempDir: options.tempDir ?? join(tmpdir(), 'deltaglider'),
       listConcurrency: Math.max(1, options.listConcurrency ?? 12),
       maxRaceRetries: 6,
+      firstUploads: new Map(),
     };
   }
 
@@ -133,8 +134,8 @@ export class DeltaService implements DeltaServiceApi {
     return deletePrefix(this.ctx, bucket, prefix, options);
   }
 
-  verify(bucket: string, key: string): Promise<VerifyResult> {
-    return verifyObject(this.ctx, bucket, key);
+  verify(bucket: string, key: string, options?: ServiceVerifyOptions): Promise<VerifyResult> {
+    return verifyObject(this.ctx, bucket, key, options);
   }
 
   deleteOrphanReferences(

@@ -9,9 +9,10 @@
  * after the check, so nothing corrupt is ever left under the requested name.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, stat } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { finished, PassThrough, pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DeltaGliderError, isDeltaGliderError, type DeltaGliderErrorCode } from '../errors';
 import type { CodecStream } from '../codec/types';
@@ -20,9 +21,10 @@ import { METRIC, type ServiceContext } from './context';
 import { HashingStream, sha256Mismatch } from './hashing';
 import { deltaspaceOf, referenceKeyOf, s3Url } from './keys';
 import { type Located, locateOrThrow, toLogicalObject } from './lookup';
-import { type DeltaMetadata, parseDeltaMetadata, parseDirectMetadata } from './metadata';
+import { type DeltaMetadata, FIELD, isDeltaGliderMetadataKey, parseDeltaMetadata, parseDirectMetadata, readSha256 } from './metadata';
+import type { Metadata } from '../ports/storage';
 import { removeQuietly, tempPathBeside } from './temp-files';
-import type { LogicalObject, ServiceGetOptions, ServiceGetResult, VerifyResult } from './types';
+import type { LogicalObject, ServiceGetOptions, ServiceGetResult, ServiceVerifyOptions, VerifyResult } from './types';
 
 /** Read size of a cached reference served as is: few calls, still flat memory. */
 const COPY_CHUNK = 1024 * 1024;
@@ -54,7 +56,7 @@ async function openOriginal(
 ): Promise<OriginalStream> {
   const where = s3Url(bucket, located.storedKey);
   if (located.kind === 'direct') {
-    const expected = parseDirectMetadata(located.head.metadata, where).fileSha256;
+    const expected = directSha256(located.head.metadata, where);
     const got = await ctx.storage.get(bucket, located.storedKey);
     const hasher = new HashingStream(enforce ? expected : undefined, where);
     forward(got.body, hasher, where);
@@ -98,6 +100,19 @@ async function openOriginal(
   };
 }
 
+/**
+ * The SHA-256 a direct object must hash to. Objects with no DeltaGlider metadata at all are
+ * plain S3 objects (written by other tools) and are served as they are; one that carries
+ * `dg-*` metadata but no dg-file-sha256 is refused rather than served unchecked.
+ */
+function directSha256(metadata: Metadata, where: string): string | undefined {
+  const expected = parseDirectMetadata(metadata, where).fileSha256;
+  if (expected === undefined && Object.keys(metadata).some(isDeltaGliderMetadataKey)) {
+    throw new DeltaGliderError('ERR_DG_BAD_METADATA', `${where}: has DeltaGlider metadata but no dg-file-sha256; refusing to serve it unchecked`);
+  }
+  return expected;
+}
+
 /** The cached, SHA-256-checked reference a delta was made against. Release it when done. */
 function fetchReference(ctx: ServiceContext, bucket: string, located: Located, meta: DeltaMetadata): Promise<CachedReference> {
   const refKey = meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey));
@@ -119,45 +134,21 @@ function zeroDiffMetadata(bucket: string, located: Located): DeltaMetadata | und
   return isZeroDiff(meta) ? meta : undefined;
 }
 
-/** Stream the cached reference as the original bytes; the reference is released once the stream is done. */
+/**
+ * Stream the cached reference as the original bytes, hashing exactly what is served: the
+ * stream fails at its end if the file changed after the cache checked it. The reference
+ * is released once the stream is done.
+ */
 function openCachedReference(reference: CachedReference, meta: DeltaMetadata, where: string): OriginalStream {
-  const counter = new ByteCounter(reference.size, where);
-  finished(counter, () => reference.release().catch(() => undefined));
-  forward(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), counter, where);
+  const hasher = new HashingStream(meta.fileSha256, `${where} (cached reference)`);
+  finished(hasher, () => reference.release().catch(() => undefined));
+  forward(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), hasher, where);
   return {
-    body: counter,
+    body: hasher,
     expectedSha256: meta.fileSha256,
     size: reference.size,
-    // The cache checked the SHA-256 of this very file before handing it out.
-    outcome: () => (counter.done ? { sha256: reference.sha256, size: counter.bytes } : undefined),
+    outcome: () => (hasher.sha256 === undefined ? undefined : { sha256: hasher.sha256, size: hasher.size }),
   };
-}
-
-/** A pass-through that fails at its end when it did not see exactly `expected` bytes. */
-class ByteCounter extends Transform {
-  bytes = 0;
-  done = false;
-
-  constructor(
-    private readonly expected: number,
-    private readonly where: string,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  override _flush(callback: (err?: Error | null) => void): void {
-    if (this.bytes !== this.expected) {
-      callback(new DeltaGliderError('ERR_DG_IO', `${this.where}: read ${this.bytes} bytes of the cached reference, expected ${this.expected}`));
-      return;
-    }
-    this.done = true;
-    callback();
-  }
 }
 
 /**
@@ -187,6 +178,58 @@ export async function downloadToFile(
   options: ServiceGetOptions = {},
 ): Promise<ServiceGetResult> {
   const located = await locateOrThrow(ctx.storage, bucket, key);
+  const where = s3Url(bucket, located.storedKey);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadOnce(ctx, bucket, key, located, destinationPath, options);
+    } catch (err) {
+      if (attempt >= DOWNLOAD_ATTEMPTS || !mayPassOnRetry(err)) throw finalError(err, attempt, where, destinationPath);
+      ctx.logger.info('download failed; trying again', { key: where, attempt, error: String(err) });
+      await sleep(100 * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/** Downloads that ended short or rebuilt wrong are tried this many times in all. */
+const DOWNLOAD_ATTEMPTS = 3;
+
+/**
+ * Failures a second GET may not repeat: a body cut short or reset, bytes damaged on the way
+ * (they then fail the SHA-256 or the delta's own checks). Local write errors are not here.
+ */
+function mayPassOnRetry(err: unknown): boolean {
+  if (isDeltaGliderError(err)) return RETRYABLE_CODES.has(err.code);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
+const RETRYABLE_CODES: ReadonlySet<DeltaGliderErrorCode> = new Set([
+  'ERR_DG_SHA256_MISMATCH', 'ERR_DG_CORRUPT_DELTA', 'ERR_DG_CHECKSUM', 'ERR_DG_STORAGE',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** The error to report, saying which side is wrong when every attempt failed the same way. */
+function finalError(err: unknown, attempts: number, where: string, destinationPath: string): DeltaGliderError {
+  if (isDeltaGliderError(err)) {
+    if (attempts > 1 && (err.code === 'ERR_DG_SHA256_MISMATCH' || err.code === 'ERR_DG_CORRUPT_DELTA' || err.code === 'ERR_DG_CHECKSUM')) {
+      return new DeltaGliderError(err.code, `${err.message} (the same on ${attempts} downloads: the stored object is damaged)`, { cause: err });
+    }
+    return err;
+  }
+  if (mayPassOnRetry(err)) {
+    return new DeltaGliderError('ERR_DG_STORAGE', `${where}: transfer failed ${attempts} times: ${(err as Error).message}`, { cause: err });
+  }
+  return new DeltaGliderError('ERR_DG_IO', `${destinationPath}: ${(err as Error).message}`, { cause: err });
+}
+
+async function downloadOnce(
+  ctx: ServiceContext,
+  bucket: string,
+  key: string,
+  located: Located,
+  destinationPath: string,
+  options: ServiceGetOptions,
+): Promise<ServiceGetResult> {
   const zeroDiff = zeroDiffMetadata(bucket, located);
   if (zeroDiff) return copyCachedReference(ctx, bucket, key, located, zeroDiff, destinationPath, options);
   const opened = await openOriginal(ctx, bucket, located, true);
@@ -206,13 +249,13 @@ export async function downloadToFile(
   } catch (err) {
     opened.body.destroy();
     if (temp !== undefined) await removeQuietly(temp);
-    if (isDeltaGliderError(err)) throw err;
-    throw new DeltaGliderError('ERR_DG_IO', `${destinationPath}: ${(err as Error).message}`, { cause: err });
+    throw err;
   }
 }
 
 /**
- * Download a zero-diff object: a copy of the cached reference, streamed a chunk at a time.
+ * Download a zero-diff object: a copy of the cached reference, streamed a chunk at a time
+ * and hashed as it is copied, so the bytes renamed into place are the bytes checked.
  */
 async function copyCachedReference(
   ctx: ServiceContext,
@@ -227,29 +270,19 @@ async function copyCachedReference(
   let temp: string | undefined;
   try {
     temp = await tempPathBeside(destinationPath);
-    await copyWithProgress(reference.path, temp, reference.size, options.onProgress);
-    const { size } = await stat(temp);
-    if (size !== reference.size) {
-      throw new DeltaGliderError('ERR_DG_IO', `${destinationPath}: copied ${size} bytes of the reference, expected ${reference.size}`);
-    }
+    const hasher = new HashingStream(meta.fileSha256, `${s3Url(bucket, located.storedKey)} (cached reference)`);
+    // A streamed copy, not copyFile(): copyFile would give the copy the cache file's 0600
+    // mode, where every other download gets the usual mode the umask allows.
+    await pipeline(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), hasher, progressCounter(options.onProgress, reference.size), createWriteStream(temp));
     await rename(temp, destinationPath);
     ctx.metrics.increment(METRIC.download, 1, { kind: located.kind });
-    return { bucket, key, kind: located.kind, sha256: reference.sha256, size };
+    return { bucket, key, kind: located.kind, sha256: meta.fileSha256, size: hasher.size };
   } catch (err) {
     if (temp !== undefined) await removeQuietly(temp);
-    if (isDeltaGliderError(err)) throw err;
-    throw new DeltaGliderError('ERR_DG_IO', `${destinationPath}: ${(err as Error).message}`, { cause: err });
+    throw err;
   } finally {
     await reference.release();
   }
-}
-
-/**
- * A streamed copy, not copyFile(): copyFile gives the copy the cache file's 0600 mode,
- * where every other download gets the usual mode the umask allows.
- */
-async function copyWithProgress(from: string, to: string, size: number, report: ServiceGetOptions['onProgress']): Promise<void> {
-  await pipeline(createReadStream(from, { highWaterMark: COPY_CHUNK }), progressCounter(report, size), createWriteStream(to));
 }
 
 export async function openReadStream(
@@ -267,18 +300,30 @@ export async function openReadStream(
 /** Codec failures that mean "this stored object does not rebuild", reported as invalid. */
 const INVALID_OBJECT_CODES: ReadonlySet<DeltaGliderErrorCode> = new Set([
   'ERR_DG_CORRUPT_DELTA', 'ERR_DG_CHECKSUM', 'ERR_DG_SOURCE_MISMATCH', 'ERR_DG_UNSUPPORTED', 'ERR_DG_LIMIT',
+  'ERR_DG_REFERENCE_MISMATCH', 'ERR_DG_SHA256_MISMATCH', 'ERR_DG_BAD_METADATA',
 ]);
 
-export async function verifyObject(ctx: ServiceContext, bucket: string, key: string): Promise<VerifyResult> {
+export async function verifyObject(
+  ctx: ServiceContext,
+  bucket: string,
+  key: string,
+  options: ServiceVerifyOptions = {},
+): Promise<VerifyResult> {
   const located = await locateOrThrow(ctx.storage, bucket, key);
   const object = toLogicalObject(bucket, located);
+  const where = s3Url(bucket, located.storedKey);
+  const expected = located.kind === 'delta' ? parseDeltaMetadata(located.head.metadata, where).fileSha256 : object.sha256;
+  const base = { bucket, key, kind: located.kind, expectedSha256: expected ?? '', size: object.size, storedSize: object.storedSize };
+  // The bucket, not just this machine's cache: another machine must be able to rebuild it.
+  if (located.kind === 'delta') {
+    const problem = await storedReferenceProblem(ctx, bucket, located, options.deep === true);
+    if (problem) return { ...base, valid: false, actualSha256: '', error: problem };
+  }
   // Every delta is decoded, a zero-diff one too: downloads serve the reference instead,
   // but a damaged .delta would still break the Python tool and xdelta3 on this bucket.
-  const opened = await openOriginal(ctx, bucket, located, false, true);
-  const base = {
-    bucket, key, kind: located.kind, expectedSha256: opened.expectedSha256 ?? '', size: object.size, storedSize: object.storedSize,
-  };
+  let opened: OriginalStream;
   try {
+    opened = await openOriginal(ctx, bucket, located, false, true);
     await pipeline(opened.body, new Writable({ write: (_chunk, _enc, done) => done() }));
   } catch (err) {
     if (isDeltaGliderError(err) && INVALID_OBJECT_CODES.has(err.code)) {
@@ -287,10 +332,53 @@ export async function verifyObject(ctx: ServiceContext, bucket: string, key: str
     throw err;
   }
   const outcome = opened.outcome();
-  if (!outcome) throw new DeltaGliderError('ERR_DG_INTERNAL', `${s3Url(bucket, located.storedKey)}: stream ended without a result`);
-  // Without a stored SHA-256 (objects written by other tools) there is nothing to compare: valid.
-  const valid = opened.expectedSha256 === undefined || outcome.sha256 === opened.expectedSha256;
-  return { ...base, valid, actualSha256: outcome.sha256, size: outcome.size };
+  if (!outcome) throw new DeltaGliderError('ERR_DG_INTERNAL', `${where}: stream ended without a result`);
+  // Without a stored SHA-256 (plain objects written by other tools) there is nothing to compare: valid.
+  if (opened.expectedSha256 === undefined || outcome.sha256 === opened.expectedSha256) {
+    return { ...base, valid: true, actualSha256: outcome.sha256, size: outcome.size };
+  }
+  return {
+    ...base, valid: false, actualSha256: outcome.sha256, size: outcome.size,
+    error: { code: 'ERR_DG_SHA256_MISMATCH', message: `${where}: rebuilt bytes hash to ${outcome.sha256}, expected ${opened.expectedSha256}` },
+  };
+}
+
+/**
+ * What is wrong with the reference a delta needs, as stored in the bucket: missing, its
+ * metadata naming other bytes, its size not the size of the bytes the delta was made
+ * against (known from the cache, which checked them), or with `deep` its bytes themselves
+ * (downloaded and hashed, whatever the cache holds). undefined when it is fine.
+ */
+async function storedReferenceProblem(
+  ctx: ServiceContext,
+  bucket: string,
+  located: Located,
+  deep: boolean,
+): Promise<{ code: string; message: string } | undefined> {
+  const meta = parseDeltaMetadata(located.head.metadata, s3Url(bucket, located.storedKey));
+  const refKey = meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey));
+  const refUrl = s3Url(bucket, refKey);
+  const head = await ctx.storage.head(bucket, refKey);
+  if (!head) return { code: 'ERR_DG_NOT_FOUND', message: `${refUrl}: the reference this delta needs is missing from the bucket` };
+  const claimed = readSha256(head.metadata, FIELD.fileSha256, refUrl);
+  if (claimed !== undefined && claimed !== meta.refSha256) {
+    return { code: 'ERR_DG_REFERENCE_MISMATCH', message: `${refUrl}: the stored reference is another file (SHA-256 ${claimed}); the delta needs ${meta.refSha256}` };
+  }
+  const cached = deep ? null : await ctx.cache.get(meta.refSha256);
+  if (cached) {
+    await cached.release();
+    if (cached.size === head.size) return undefined;
+    return { code: 'ERR_DG_REFERENCE_MISMATCH', message: `${refUrl}: the stored reference has ${head.size} bytes; the delta needs ${cached.size}` };
+  }
+  const got = await ctx.storage.get(bucket, refKey);
+  const hasher = new HashingStream();
+  try {
+    await pipeline(got.body, hasher, new Writable({ write: (_chunk, _enc, done) => done() }));
+  } catch (err) {
+    return { code: 'ERR_DG_STORAGE', message: `${refUrl}: could not read the reference: ${(err as Error).message}` };
+  }
+  if (hasher.sha256 === meta.refSha256) return undefined;
+  return { code: 'ERR_DG_REFERENCE_MISMATCH', message: `${refUrl}: the stored reference's bytes hash to ${hasher.sha256}; the delta needs ${meta.refSha256}` };
 }
 
 function progressCounter(report: ServiceGetOptions['onProgress'], total: number | undefined): Transform {

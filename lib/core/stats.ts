@@ -18,7 +18,7 @@ import { systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { nullLogger } from '../ports/logger';
 import type { ObjectSummary, StoragePort } from '../ports/storage';
-import { INTERNAL_PREFIX, deltaspaceOf, hasDeltaSuffix, isInternalKey, isReferenceKey } from './keys';
+import { INTERNAL_PREFIX, deltaspaceOf, deltaspaceOfReference, hasDeltaSuffix, isInternalKey, isReferenceKey } from './keys';
 import { FIELD, readField } from './metadata';
 import { forEachLimit } from './pool';
 
@@ -191,9 +191,9 @@ async function tallyListing(storage: StoragePort, bucket: string, maxObjects: nu
     tally.validation.compressed_size += object.size;
     if (isReferenceKey(object.key)) {
       tally.referenceCount++;
-      deltaspace(tally, object.key).referenceSize = object.size;
+      deltaspace(tally, deltaspaceOfReference(object.key)).referenceSize = object.size;
     } else if (hasDeltaSuffix(object.key)) {
-      const ds = deltaspace(tally, object.key);
+      const ds = deltaspace(tally, deltaspaceOf(object.key));
       ds.deltaCount++;
       ds.deltaStored += object.size;
       ds.sampleKey ??= object.key;
@@ -215,8 +215,7 @@ async function* listStored(storage: StoragePort, bucket: string): AsyncGenerator
   } while (token);
 }
 
-function deltaspace(tally: ListingTally, key: string): DeltaspaceTally {
-  const name = deltaspaceOf(key);
+function deltaspace(tally: ListingTally, name: string): DeltaspaceTally {
   let ds = tally.deltaspaces.get(name);
   if (!ds) {
     ds = { deltaCount: 0, deltaStored: 0 };

@@ -4,10 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+import { DeltaGliderError } from '../errors';
 
 /** `<dir>/.<name>.dg-<random>.tmp` beside `destination`; creates the directory. */
 export async function tempPathBeside(destination: string): Promise<string> {
@@ -36,4 +38,18 @@ export async function spoolToFile(source: Readable | NodeJS.ReadableStream, path
     await removeQuietly(path);
     throw err;
   }
+}
+
+/** Size of a local file to upload; ERR_DG_NOT_FOUND / ERR_DG_INVALID_ARGUMENT when it is none. */
+export async function regularFileSize(path: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DeltaGliderError('ERR_DG_NOT_FOUND', `${path}: no such file`, { cause: err });
+    throw new DeltaGliderError('ERR_DG_IO', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!info.isFile()) throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `${path}: not a regular file`);
+  return info.size;
 }

@@ -107,6 +107,14 @@ export interface ServiceDeleteResult {
   deletedKeys: string[];
 }
 
+export interface ServiceVerifyOptions {
+  /**
+   * Download and hash the stored reference too, whatever this machine's cache holds
+   * (default: its metadata and size are checked, and its bytes when the cache lacks it).
+   */
+  deep?: boolean;
+}
+
 export interface VerifyResult {
   bucket: string;
   key: string;
@@ -116,7 +124,7 @@ export interface VerifyResult {
   actualSha256: string;
   size: number;
   storedSize: number;
-  /** Why the object does not rebuild, when a codec error (corrupt delta...) made it invalid. */
+  /** Why the object does not rebuild (a corrupt delta, a missing or wrong reference, other bytes). */
   error?: { code: string; message: string };
 }
 
@@ -138,8 +146,8 @@ export interface DeltaServiceApi {
   delete(bucket: string, key: string): Promise<ServiceDeleteResult>;
   /** Delete everything under a prefix (including references and internal objects under it). */
   deleteRecursive(bucket: string, prefix: string, options?: { dryRun?: boolean }): Promise<ServiceDeleteResult>;
-  /** Rebuild a logical key and check its SHA-256 against the stored one. */
-  verify(bucket: string, key: string): Promise<VerifyResult>;
+  /** Rebuild a logical key and check its SHA-256 against the stored one, and the reference it needs in the bucket. */
+  verify(bucket: string, key: string, options?: ServiceVerifyOptions): Promise<VerifyResult>;
   /**
    * Delete the references under `prefix` that no delta needs and that are older than
    * `minAgeMs` (default an hour); `keep` spares keys.

@@ -1,24 +1,31 @@
 /**
  * put: store a local file under a logical key — as a delta against its deltaspace's
  * reference when it is a candidate and the delta is small enough, else directly.
- * The first candidate of a deltaspace becomes `reference.bin`, plus a zero-diff delta of
+ * The first candidate of a deltaspace becomes a new reference, plus a zero-diff delta of
  * itself under its own name (what the Python tool writes, so its readers find the object).
+ *
+ * What makes it safe against other writers (other processes, other machines, stores that
+ * ignore conditional writes): references are write-once under keys of their own
+ * (reference.ts), so a delta's reference can vanish (a concurrent delete) but never change;
+ * after writing a delta the upload checks its reference is still there and encodes again
+ * if not. The bytes of every full upload are hashed as they are sent and must be the bytes
+ * hashed before, so a file that changes meanwhile fails the upload and stores nothing.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { CodecResult, ReferenceInput } from '../codec/types';
+import type { CodecResult } from '../codec/types';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import type { Metadata } from '../ports/storage';
 import { METRIC, type ServiceContext } from './context';
-import { assertWritableKey, baseName, deltaKeyOf, deltaspaceOf, hasDeltaSuffix, referenceKeyOf, s3Url } from './keys';
+import { assertWritableKey, baseName, deltaKeyOf, deltaspaceOf, hasDeltaSuffix, immutableReferenceKey, s3Url } from './keys';
 import { classifyStored } from './lookup';
 import { deltaMetadata, directMetadata, fitMetadata, userMetadata, ZERO_DIFF_NOTE } from './metadata';
 import { parseMaxRatio } from './policy';
 import type { ReferenceInfo } from './reference';
-import { scratchDir } from './temp-files';
-import type { ServicePutOptions, ServicePutResult, StorageKind } from './types';
+import { regularFileSize, scratchDir } from './temp-files';
+import { otherFormBefore, settleForms } from './stored-forms';
+import type { ServicePutOptions, ServicePutResult } from './types';
 
 interface UploadJob {
   bucket: string;
@@ -29,6 +36,9 @@ interface UploadJob {
   options: ServicePutOptions;
   user: Metadata;
 }
+
+/** S3 keys are at most 1024 bytes; a reference key adds ~100 to its deltaspace's prefix. */
+const MAX_KEY_BYTES = 1024;
 
 export async function uploadFile(
   ctx: ServiceContext,
@@ -45,6 +55,9 @@ export async function uploadFile(
   if (options.noDelta) directReason = 'no-delta';
   else if (size === 0) directReason = 'empty';
   else if (!(await ctx.policy.isCandidate(job.name, localPath))) directReason = 'not-a-candidate';
+  else if (Buffer.byteLength(immutableReferenceKey(deltaspaceOf(key), '0'.repeat(64), '0'.repeat(12))) > MAX_KEY_BYTES) {
+    directReason = 'key-too-long';
+  }
   if (directReason !== undefined) return putDirect(ctx, job, directReason);
 
   const scratch = await scratchDir(ctx.tempDir);
@@ -53,19 +66,6 @@ export async function uploadFile(
   } finally {
     await scratch.dispose();
   }
-}
-
-async function regularFileSize(path: string): Promise<number> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DeltaGliderError('ERR_DG_NOT_FOUND', `${path}: no such file`, { cause: err });
-    throw new DeltaGliderError('ERR_DG_IO', `${path}: ${(err as Error).message}`, { cause: err });
-  }
-  if (!info.isFile()) throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `${path}: not a regular file`);
-  return info.size;
 }
 
 async function putDirect(ctx: ServiceContext, job: UploadJob, reason: string, knownSha256?: string): Promise<ServicePutResult> {
@@ -80,156 +80,198 @@ async function putDirect(ctx: ServiceContext, job: UploadJob, reason: string, kn
       );
     }
   }
-  const sha256 = knownSha256 ?? (await ctx.codec.hashFile(job.localPath)).sha256;
-  const metadata = fitMetadata({
-    ...job.user,
-    ...directMetadata({ tool: ctx.tool, originalName: job.name, sha256, size: job.size, createdAt: ctx.clock.now() }),
-  }, s3Url(bucket, key));
-  await ctx.storage.put(bucket, key, { file: job.localPath }, {
-    metadata,
-    contentType: job.options.contentType,
-    onProgress: progress(job, job.size),
-  });
-  await removeOtherForm(ctx, bucket, key, 'direct');
-  record(ctx, 'direct', job.size, job.size);
+  const hashed = knownSha256 === undefined ? await hashUnchanged(ctx, job) : { sha256: knownSha256, size: job.size };
+  // Written again only when a concurrent writer of the other form crossed our delete (stored-forms.ts).
+  for (let attempt = 1; ; attempt++) {
+    const before = await otherFormBefore(ctx, bucket, key, 'direct');
+    const createdAt = ctx.clock.now();
+    const metadata = fitMetadata({
+      ...job.user,
+      ...directMetadata({ tool: ctx.tool, originalName: job.name, sha256: hashed.sha256, size: hashed.size, createdAt }),
+    }, s3Url(bucket, key));
+    const put = await ctx.storage.put(bucket, key, { file: job.localPath }, {
+      metadata,
+      contentType: job.options.contentType,
+      onProgress: progress(job, hashed.size),
+      expectedSha256: hashed.sha256,
+    });
+    if (await settleForms(ctx, bucket, key, { kind: 'direct', etag: put.etag, createdAt }, before)) break;
+    if (attempt === ctx.maxRaceRetries) throw formsKeptVanishing(bucket, key, attempt);
+  }
+  record(ctx, 'direct', hashed.size, hashed.size);
   return {
-    bucket, key, storedKey: key, storedAs: 'direct', originalSize: job.size, storedSize: job.size, sha256,
-    ratio: job.size === 0 ? 0 : 1, directReason: reason,
+    bucket, key, storedKey: key, storedAs: 'direct', originalSize: hashed.size, storedSize: hashed.size, sha256: hashed.sha256,
+    ratio: hashed.size === 0 ? 0 : 1, directReason: reason,
   };
 }
 
+/** SHA-256 of the file, which must still have the size it had when the upload began. */
+async function hashUnchanged(ctx: ServiceContext, job: UploadJob): Promise<{ sha256: string; size: number }> {
+  const hashed = await ctx.codec.hashFile(job.localPath);
+  if (hashed.size !== job.size) {
+    throw new DeltaGliderError('ERR_DG_SOURCE_CHANGED', `${job.localPath}: the file changed while it was being uploaded; nothing was stored`);
+  }
+  return hashed;
+}
+
 /**
- * Wait before looking at the reference again after losing a race: on a store without
- * conditional writes, the first uploads into an empty deltaspace each write reference.bin
- * in turn, and retrying at once only meets the next writer. Doubling, jittered so racers
- * spread out: ~25, 50, 100, 200, 400 ms.
+ * Wait before looking at the deltaspace again after losing a race (its reference vanished
+ * under a concurrent delete): doubling, jittered so racers spread out: ~25, 50, 100, 200 ms.
  */
 function raceBackoffMs(attempt: number): number {
   return 25 * 2 ** (attempt - 2) * (0.5 + Math.random());
 }
 
+/** What a candidate upload stores: a delta against `reference`, or (first upload) a new reference. */
+interface Encoded {
+  storedAs: 'reference' | 'delta';
+  reference: ReferenceInfo;
+  result: CodecResult;
+}
+
 /**
- * Encode against the deltaspace's reference (creating it if there is none), upload the
- * delta, then confirm the reference is still the one encoded against. Where a racing writer
- * replaced or removed it in between (stores without conditional writes, or a concurrent
- * delete), encode again against what is there now.
+ * Encode against the deltaspace's reference (creating one if there is none), upload the
+ * delta, then confirm the reference is still there. Where a concurrent delete removed it
+ * in between, encode again against what is there now.
  */
 async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: string): Promise<ServicePutResult> {
   const { bucket, key } = job;
-  const deltaspace = deltaspaceOf(key);
-  const refKey = referenceKeyOf(deltaspace);
   const storedKey = deltaKeyOf(key);
   const maxRatio = job.options.maxRatio !== undefined ? parseMaxRatio(job.options.maxRatio) : ctx.policy.maxRatio;
+  let written: string | undefined; // ETag of our last delta write
 
   for (let attempt = 1; attempt <= ctx.maxRaceRetries; attempt++) {
     if (attempt > 1) await sleep(raceBackoffMs(attempt));
-    let existing: ReferenceInfo | null;
-    try {
-      existing = await ctx.references.head(bucket, deltaspace);
-    } catch (err) {
-      if (!isDeltaGliderError(err, 'ERR_DG_BAD_METADATA')) throw err;
-      // A reference nobody can verify cannot be encoded against; the upload still succeeds.
-      ctx.logger.warn('deltaspace reference has unusable metadata; storing directly', { key: s3Url(bucket, refKey), error: err.message });
-      return putDirect(ctx, job, 'bad-reference');
-    }
-    let storedAs: 'reference' | 'delta';
-    let refSha256: string;
-    let encoded: CodecResult;
-    const started = Date.now();
-    if (existing) {
-      const { key: existingKey, sha256: existingSha } = existing;
-      let reference: ReferenceInput;
-      try {
-        reference = await ctx.encodeReferences.acquire(existingSha, () => ctx.references.fetch(bucket, existingKey, existingSha));
-      } catch (err) {
-        // On stores without conditional writes a racing writer can replace reference.bin
-        // between our HEAD and GET: the bytes then differ from the metadata we read. Look again.
-        if (!isDeltaGliderError(err, 'ERR_DG_REFERENCE_MISMATCH')) throw err;
-        ctx.metrics.increment(METRIC.referenceRace);
-        ctx.logger.warn('reference replaced while fetching it; looking again', { key: s3Url(bucket, existingKey), attempt });
-        continue;
-      }
-      encoded = await ctx.codec.encodeFile(reference, job.localPath, deltaPath);
-      ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
-      if (!ctx.policy.acceptsDelta(encoded.deltaSize, encoded.size, maxRatio)) {
-        ctx.logger.debug('delta too large; storing directly', { key, deltaSize: encoded.deltaSize, size: encoded.size, maxRatio });
-        return putDirect(ctx, job, 'ratio', encoded.sha256);
-      }
-      storedAs = 'delta';
-      refSha256 = existing.sha256;
-    } else {
-      encoded = await zeroDiff(ctx, job.localPath, deltaPath);
-      ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
-      const created = await ctx.references.create({
-        bucket, deltaspace, localPath: job.localPath, sourceName: job.name, sha256: encoded.sha256, tool: ctx.tool,
-        createdAt: ctx.clock.now(),
-      });
-      if (!created) {
-        ctx.metrics.increment(METRIC.referenceRace);
-        continue; // another writer's reference won: encode against it
-      }
-      storedAs = 'reference';
-      refSha256 = encoded.sha256;
+    const encoded = await encodeForDeltaspace(ctx, job, deltaPath);
+    if (encoded === 'bad-reference') return putDirect(ctx, job, 'bad-reference');
+    if (encoded === 'retry') continue;
+    const { storedAs, reference, result } = encoded;
+    if (storedAs === 'delta' && !ctx.policy.acceptsDelta(result.deltaSize, result.size, maxRatio)) {
+      ctx.logger.debug('delta too large; storing directly', { key, deltaSize: result.deltaSize, size: result.size, maxRatio });
+      return putDirect(ctx, job, 'ratio', result.sha256);
     }
 
+    const before = await otherFormBefore(ctx, bucket, key, 'delta');
+    const createdAt = ctx.clock.now();
     const metadata = fitMetadata({
       ...job.user,
       ...deltaMetadata({
-        tool: ctx.tool, originalName: job.name, sha256: encoded.sha256, size: encoded.size, createdAt: ctx.clock.now(),
-        refKey, refSha256, deltaSize: encoded.deltaSize,
+        tool: ctx.tool, originalName: job.name, sha256: result.sha256, size: result.size, createdAt,
+        refKey: reference.key, refSha256: reference.sha256, deltaSize: result.deltaSize,
         deltaCmd: `deltaglider-node delta encode --source reference.bin ${job.name} ${job.name}.delta`,
         note: storedAs === 'reference' ? ZERO_DIFF_NOTE : undefined,
       }),
     }, s3Url(bucket, storedKey));
-    await ctx.storage.put(bucket, storedKey, { file: deltaPath }, {
-      metadata, contentType: job.options.contentType, onProgress: progress(job, encoded.deltaSize),
-    });
+    written = (await ctx.storage.put(bucket, storedKey, { file: deltaPath }, {
+      metadata, contentType: job.options.contentType, onProgress: progress(job, result.deltaSize),
+    })).etag;
 
-    const now = await ctx.references.head(bucket, deltaspace);
-    if (now?.sha256 === refSha256) {
-      await removeOtherForm(ctx, bucket, key, 'delta');
-      record(ctx, storedAs, encoded.size, storedAs === 'reference' ? encoded.size + encoded.deltaSize : encoded.deltaSize);
+    if (await ctx.references.exists(bucket, reference)) {
+      if (!(await settleForms(ctx, bucket, key, { kind: 'delta', etag: written, createdAt }, before))) continue; // crossed deletes: write again
+      record(ctx, storedAs, result.size, storedAs === 'reference' ? result.size + result.deltaSize : result.deltaSize);
       return {
-        bucket, key, storedKey, storedAs, originalSize: encoded.size, storedSize: encoded.deltaSize,
-        sha256: encoded.sha256, ratio: encoded.size === 0 ? 0 : encoded.deltaSize / encoded.size, referenceKey: refKey,
+        bucket, key, storedKey, storedAs, originalSize: result.size, storedSize: result.deltaSize,
+        sha256: result.sha256, ratio: result.size === 0 ? 0 : result.deltaSize / result.size, referenceKey: reference.key,
       };
     }
     ctx.metrics.increment(METRIC.referenceRace);
-    ctx.logger.warn('reference changed while uploading a delta; encoding again', {
-      key: s3Url(bucket, storedKey), encodedAgainst: refSha256, now: now?.sha256 ?? null, attempt,
-    });
+    ctx.logger.warn('reference deleted while uploading a delta; encoding again', { key: s3Url(bucket, storedKey), reference: reference.key, attempt });
   }
-  // Never leave a delta that may point at a reference that is gone.
-  await deleteIfPresent(ctx, bucket, storedKey);
+  // Never leave our delta pointing at a reference that is gone (unless another writer replaced it).
+  if (written !== undefined && (await ctx.storage.head(bucket, storedKey))?.etag === written) await deleteIfPresent(ctx, bucket, storedKey);
   throw new DeltaGliderError(
     'ERR_DG_STORAGE',
-    `${s3Url(bucket, key)}: the deltaspace reference ${refKey} kept changing during upload (${ctx.maxRaceRetries} attempts)`,
+    `${s3Url(bucket, key)}: the deltaspace's reference kept being deleted during the upload (${ctx.maxRaceRetries} attempts)`,
   );
 }
 
 /**
- * The file against itself: its SHA-256 (for the reference's metadata) and a delta of one
- * COPY per window, written without encoding. Encoding the file against itself would map
- * and index all of it, so memory would grow with the file; this reads it once, streaming.
+ * The delta of the file against the deltaspace's current reference, or, when it has none,
+ * a new reference made of the file and its zero-diff delta. 'retry': the reference went
+ * away or proved unusable while we looked at it; 'bad-reference': the legacy reference has
+ * unusable metadata, so nothing can be encoded against it (the upload still succeeds, directly).
  */
-async function zeroDiff(ctx: ServiceContext, localPath: string, deltaPath: string): Promise<CodecResult> {
-  const { sha256, size } = await ctx.codec.hashFile(localPath);
-  const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
-  return { sha256, size, deltaSize };
+async function encodeForDeltaspace(ctx: ServiceContext, job: UploadJob, deltaPath: string): Promise<Encoded | 'retry' | 'bad-reference'> {
+  const { bucket, key } = job;
+  const deltaspace = deltaspaceOf(key);
+  for (;;) {
+    let current: ReferenceInfo | null;
+    try {
+      current = await ctx.references.current(bucket, deltaspace);
+    } catch (err) {
+      if (!isDeltaGliderError(err, 'ERR_DG_BAD_METADATA')) throw err;
+      ctx.logger.warn('deltaspace reference has unusable metadata; storing directly', { key: s3Url(bucket, key), error: err.message });
+      return 'bad-reference';
+    }
+    if (current) return encodeAgainst(ctx, job, current, deltaPath);
+    // One first upload per deltaspace at a time in this process (cp --recursive, batch
+    // calls): the others wait for its reference instead of each making one.
+    const group = `${bucket}\0${deltaspace}`;
+    const running = ctx.firstUploads.get(group);
+    if (running) {
+      await running;
+      continue;
+    }
+    let done!: () => void;
+    ctx.firstUploads.set(group, new Promise<void>((resolve) => (done = resolve)));
+    try {
+      return await createReference(ctx, job, deltaPath);
+    } finally {
+      ctx.firstUploads.delete(group);
+      done();
+    }
+  }
+}
+
+async function encodeAgainst(ctx: ServiceContext, job: UploadJob, current: ReferenceInfo, deltaPath: string): Promise<Encoded | 'retry'> {
+  const { bucket } = job;
+  let reference;
+  try {
+    reference = await ctx.encodeReferences.acquire(current.sha256, () => ctx.references.fetch(bucket, current.key, current.sha256));
+  } catch (err) {
+    if (isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) {
+      ctx.metrics.increment(METRIC.referenceRace);
+      return 'retry'; // deleted between listing and fetching it
+    }
+    if (isDeltaGliderError(err, 'ERR_DG_REFERENCE_MISMATCH')) {
+      // Its bytes are not what its key promises (a writer died between upload and check):
+      // choose another, or make a new one.
+      ctx.logger.warn('deltaspace reference is damaged; not using it', { key: s3Url(bucket, current.key), error: err.message });
+      ctx.references.markUnusable(bucket, current.key);
+      return 'retry';
+    }
+    throw err;
+  }
+  const started = Date.now();
+  const result = await ctx.codec.encodeFile(reference, job.localPath, deltaPath);
+  ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
+  return { storedAs: 'delta', reference: current, result };
 }
 
 /**
- * A logical key is stored in one form only: after writing one, remove the other if it is
- * there (a re-upload that switched between delta and direct).
+ * The file becomes the deltaspace's new reference. Its zero-diff delta (one COPY per
+ * window, written without encoding: memory stays flat whatever the size) goes under its
+ * own name. The local file is also put in the reference cache, so the next upload into
+ * the deltaspace does not download what was just uploaded.
  */
-async function removeOtherForm(ctx: ServiceContext, bucket: string, key: string, kept: StorageKind): Promise<void> {
-  const other = kept === 'direct' ? deltaKeyOf(key) : key;
-  const wanted: StorageKind = kept === 'direct' ? 'delta' : 'direct';
-  const head = await ctx.storage.head(bucket, other);
-  if (head && classifyStored(other, head.metadata) === wanted) {
-    ctx.logger.debug('removing the stale other form of a re-uploaded key', { key: other });
-    await deleteIfPresent(ctx, bucket, other);
-  }
+async function createReference(ctx: ServiceContext, job: UploadJob, deltaPath: string): Promise<Encoded> {
+  const started = Date.now();
+  const { sha256, size } = await hashUnchanged(ctx, job);
+  const reference = await ctx.references.create({
+    bucket: job.bucket, deltaspace: deltaspaceOf(job.key), localPath: job.localPath, sourceName: job.name, sha256, size,
+    tool: ctx.tool, createdAt: ctx.clock.now(),
+  });
+  const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
+  ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
+  await ctx.cache.put(sha256, { file: job.localPath }).then((cached) => cached.release(), () => undefined);
+  return { storedAs: 'reference', reference, result: { sha256, size, deltaSize } };
+}
+
+function formsKeptVanishing(bucket: string, key: string, attempts: number): DeltaGliderError {
+  return new DeltaGliderError(
+    'ERR_DG_STORAGE',
+    `${s3Url(bucket, key)}: concurrent writers of this key kept deleting each other's upload (${attempts} attempts)`,
+  );
 }
 
 async function deleteIfPresent(ctx: ServiceContext, bucket: string, key: string): Promise<void> {

@@ -5,7 +5,8 @@
  *
  * Failures are DeltaGliderError with codes: ERR_DG_NOT_FOUND (no such key),
  * ERR_DG_BUCKET_NOT_FOUND, ERR_DG_PRECONDITION_FAILED (conditional put lost),
- * ERR_DG_ACCESS_DENIED, ERR_DG_NOT_IMPLEMENTED (store lacks the feature), ERR_DG_STORAGE.
+ * ERR_DG_ACCESS_DENIED, ERR_DG_NOT_IMPLEMENTED (store lacks the feature), ERR_DG_STORAGE,
+ * ERR_DG_SOURCE_CHANGED (a put's body did not hash to its expectedSha256).
  */
 import type { Readable } from 'node:stream';
 
@@ -54,6 +55,12 @@ export interface PutOptions {
   contentType?: string;
   /** Create only if the key does not exist yet (If-None-Match: *). */
   ifNoneMatch?: boolean;
+  /**
+   * The body must hash to this SHA-256 (lowercase hex). The bytes are hashed as they are
+   * sent, and when they differ (a file changed after it was hashed) the put fails with
+   * ERR_DG_SOURCE_CHANGED before the object becomes visible: nothing is stored.
+   */
+  expectedSha256?: string;
   /** Called with bytes sent so far (for progress bars). */
   onProgress?: (loadedBytes: number) => void;
 }

@@ -80,3 +80,19 @@ export function similarTo(base: Buffer, seed: number): Buffer {
 export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/**
+ * The keys of a bucket, with each write-once reference key (`<ds>/.deltaglider/refs/<sha256>-
+ * <nonce>/reference.bin`, whose nonce is random) shown as `<ds>/[ref <first 8 hex of sha256>]`.
+ */
+export function layout(storage: MemoryStorage, bucket = BUCKET): string[] {
+  return storage.keys(bucket).map((key) => key.replace(/(^|\/)\.deltaglider\/refs\/([0-9a-f]{8})[0-9a-f]{56}-[0-9a-f]{12}\/reference\.bin$/, '$1[ref $2]')).sort();
+}
+
+/** The key of the one write-once reference of a deltaspace; fails unless there is exactly one. */
+export function referenceKeyIn(storage: MemoryStorage, deltaspace: string, bucket = BUCKET): string {
+  const prefix = `${deltaspace === '' ? '' : `${deltaspace}/`}.deltaglider/refs/`;
+  const refs = storage.keys(bucket).filter((k) => k.startsWith(prefix) && k.endsWith('/reference.bin'));
+  if (refs.length !== 1) throw new Error(`expected one reference in "${deltaspace}", found ${JSON.stringify(refs)}`);
+  return refs[0];
+}

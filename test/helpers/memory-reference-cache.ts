@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -45,7 +45,11 @@ export class MemoryReferenceCache implements ReferenceCache {
     }
     this.puts++;
     const path = join(this.dir, sha256);
-    await writeFile(path, bytes);
+    // Replace by rename, never rewrite in place, as the real caches do: a file handed out
+    // earlier (and maybe memory-mapped by an encoder) keeps its bytes.
+    const staging = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(staging, bytes);
+    await rename(staging, path);
     return entry(path, sha256, bytes.length);
   }
 

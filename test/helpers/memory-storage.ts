@@ -60,6 +60,11 @@ export class MemoryStorage implements StoragePort {
     this.bucket(bucket).set(key, this.stored(body, metadata, contentType));
   }
 
+  /** Remove an object directly (bypassing hooks), e.g. a concurrent deleter. */
+  removeObject(bucket: string, key: string): void {
+    this.bucket(bucket).delete(key);
+  }
+
   object(bucket: string, key: string): StoredObject | undefined {
     return this.buckets.get(bucket)?.get(key);
   }
@@ -129,6 +134,9 @@ export class MemoryStorage implements StoragePort {
   async put(bucket: string, key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     return this.run('put', bucket, key, options, async () => {
       const bytes = await readBody(body);
+      if (options.expectedSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== options.expectedSha256) {
+        throw new DeltaGliderError('ERR_DG_SOURCE_CHANGED', `s3://${bucket}/${key}: body does not hash to the expected SHA-256`);
+      }
       // The condition is evaluated at commit, after the body has arrived, as S3 does.
       const objects = this.bucket(bucket);
       if (options.ifNoneMatch && this.supportsConditionalPut && objects.has(key)) {
@@ -155,10 +163,11 @@ export class MemoryStorage implements StoragePort {
   }
 
   async copy(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, options: CopyOptions = {}): Promise<void> {
-    this.calls.push(`copy ${srcKey}`);
-    const obj = this.bucket(srcBucket).get(srcKey);
-    if (!obj) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `s3://${srcBucket}/${srcKey}: not found`);
-    this.bucket(dstBucket).set(dstKey, this.stored(obj.body, options.metadata ?? obj.metadata, options.contentType ?? obj.contentType));
+    return this.run('copy', srcBucket, `${srcKey} -> ${dstKey}`, undefined, async () => {
+      const obj = this.bucket(srcBucket).get(srcKey);
+      if (!obj) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `s3://${srcBucket}/${srcKey}: not found`);
+      this.bucket(dstBucket).set(dstKey, this.stored(obj.body, options.metadata ?? obj.metadata, options.contentType ?? obj.contentType));
+    });
   }
 
   async listBuckets(): Promise<BucketInfo[]> {

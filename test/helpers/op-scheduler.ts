@@ -2,7 +2,9 @@
  * Runs the storage operations of concurrent writers in a chosen order, one at a time: each
  * writer runs inside `as(name, fn)`; its storage operations wait for their slot in the
  * schedule (`['A', 'B', 'B', 'A', ...]`). Slots of finished writers are skipped; past the
- * end of the schedule everything runs freely. Attach with `attach(storage)`.
+ * end of the schedule everything runs freely. Attach with `attach(storage)`. A writer may
+ * have several operations waiting at once (requests it sends in parallel): its slots take
+ * them in the order they were issued.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -10,7 +12,7 @@ import type { MemoryStorage } from './memory-storage';
 
 export class OpScheduler {
   private readonly als = new AsyncLocalStorage<string>();
-  private readonly pending = new Map<string, () => void>();
+  private readonly pending = new Map<string, (() => void)[]>();
   private readonly done = new Set<string>();
   private pos = 0;
   private busy = false;
@@ -41,10 +43,12 @@ export class OpScheduler {
     const me = this.als.getStore();
     if (me === undefined) return;
     return new Promise<void>((resolve) => {
-      this.pending.set(me, () => {
+      const queue = this.pending.get(me) ?? [];
+      queue.push(() => {
         this.trace.push(`${me} ${what}`);
         resolve();
       });
+      this.pending.set(me, queue);
       this.advance();
     });
   }
@@ -53,15 +57,14 @@ export class OpScheduler {
     if (this.busy) return;
     while (this.pos < this.schedule.length && this.done.has(this.schedule[this.pos])) this.pos++;
     if (this.pos >= this.schedule.length) {
-      for (const [name, wake] of [...this.pending]) {
+      for (const [name, queue] of [...this.pending]) {
         this.pending.delete(name);
-        wake();
+        for (const wake of queue) wake();
       }
       return;
     }
-    const wake = this.pending.get(this.schedule[this.pos]);
+    const wake = this.pending.get(this.schedule[this.pos])?.shift();
     if (!wake) return; // that writer is still computing; wait for its next operation
-    this.pending.delete(this.schedule[this.pos]);
     this.pos++;
     this.busy = true;
     wake();

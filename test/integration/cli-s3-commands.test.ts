@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 import { CliHarness, nextVersion, randomBytes } from '../unit/cli-harness';
 import { sha256 } from '../helpers/core-fixture';
+import { withRefsShort } from '../helpers/references';
 
 describe('cli commands against s3rver', () => {
   const bucket = `cmds-it-${Date.now().toString(36)}-${process.pid}`;
@@ -13,7 +14,8 @@ describe('cli commands against s3rver', () => {
   const v1 = randomBytes(200_000, 51);
   const v2 = nextVersion(v1, 52);
   const v3 = nextVersion(v2, 53);
-  const keys = async (b: string, prefix = '') => (await h.storage().list(b, { prefix })).objects.map((o) => o.key).sort();
+  /** Stored keys, write-once references shown as `<ds>/[ref]`. */
+  const keys = async (b: string, prefix = '') => withRefsShort((await h.storage().list(b, { prefix })).objects.map((o) => o.key));
 
   beforeAll(async () => {
     const endpoint = process.env.DG_TEST_S3_ENDPOINT;
@@ -33,7 +35,7 @@ describe('cli commands against s3rver', () => {
     const first = await h.run(['sync', 'site', `s3://${bucket}/www/`]);
     expect(first.code).toBe(0);
     expect(first.stdout.trim().split('\n')).toHaveLength(4);
-    expect(await keys(bucket, 'www/rel/')).toEqual(['www/rel/app-1.zip.delta', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta', 'www/rel/reference.bin']);
+    expect(await keys(bucket, 'www/rel/')).toEqual(['www/rel/[ref]', 'www/rel/app-1.zip.delta', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta']);
 
     const second = await h.run(['sync', 'site', `s3://${bucket}/www/`, '--json']);
     expect(JSON.parse(second.stdout).summary).toEqual({ transferred: 0, deleted: 0, unchanged: 4, failed: 0 });
@@ -43,7 +45,7 @@ describe('cli commands against s3rver', () => {
     rmSync(h.path('site', 'rel', 'app-1.zip'));
     const del = await h.run(['sync', 'site', `s3://${bucket}/www/`, '--delete']);
     expect(del.stdout.trim()).toBe(`delete: s3://${bucket}/www/rel/app-1.zip`);
-    expect(await keys(bucket, 'www/rel/')).toEqual(['www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta', 'www/rel/reference.bin']);
+    expect(await keys(bucket, 'www/rel/')).toEqual(['www/rel/[ref]', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta']);
 
     const down = await h.run(['sync', `s3://${bucket}/www/`, 'copy']);
     expect(down.code).toBe(0);
@@ -96,7 +98,7 @@ describe('cli commands against s3rver', () => {
     const r = await h.run(['migrate', `s3://${bucket}/www/`, `s3://${dst}/`, '--yes']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('migrated 3, skipped 0');
-    expect(await keys(dst)).toEqual(['www/index.txt', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta', 'www/rel/reference.bin']);
+    expect(await keys(dst)).toEqual(['www/index.txt', 'www/rel/[ref]', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta']);
     const again = await h.run(['migrate', `s3://${bucket}/www/`, `s3://${dst}/`, '--yes']);
     expect(again.stdout).toContain('migrated 0, skipped 3');
     const get = await h.run(['cp', `s3://${dst}/www/rel/app-3.zip`, 'mig.zip']);

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 
 import { main } from '../../lib/cli/main';
+import { referenceOf, withRefsShort } from '../helpers/references';
 import { CliHarness, nextVersion, randomBytes } from './cli-harness';
 
 /** Runs main() with a terminal-like stdin carrying `answer`. */
@@ -74,15 +75,15 @@ describe('cli bucket-level commands (file:// store)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('migrated 2, skipped 0 (already there), failed 0');
     expect(run.stdout).toMatch(/% saved/);
-    const keys = (await h.storage().list('dst')).objects.map((o) => o.key).sort();
-    expect(keys).toEqual(['rel/app-1.zip.delta', 'rel/app-2.zip.delta', 'rel/reference.bin']);
+    const keys = withRefsShort((await h.storage().list('dst')).objects.map((o) => o.key));
+    expect(keys).toEqual(['rel/[ref]', 'rel/app-1.zip.delta', 'rel/app-2.zip.delta']);
 
     const again = JSON.parse((await h.run(['migrate', 's3://bkt/rel/', 's3://dst/', '--yes', '--json'])).stdout);
     expect(again).toMatchObject({ migrated: 0, skipped: 2 });
 
     const flat = await h.run(['migrate', 's3://bkt/rel/', 's3://dst/flat/', '--yes', '--no-preserve-prefix', '--exclude', '*-1.zip']);
     expect(flat.code).toBe(0);
-    expect((await h.storage().list('dst', { prefix: 'flat/' })).objects.map((o) => o.key).sort()).toEqual(['flat/app-2.zip.delta', 'flat/reference.bin']);
+    expect(withRefsShort((await h.storage().list('dst', { prefix: 'flat/' })).objects.map((o) => o.key))).toEqual(['flat/[ref]', 'flat/app-2.zip.delta']);
   });
 
   it('migrate asks on a terminal and writes nothing unless the answer is yes', async () => {
@@ -135,9 +136,10 @@ describe('cli bucket-level commands (file:// store)', () => {
     const refused = await h.run(['rb', 's3://bkt']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('ERR_DG_BUCKET_NOT_EMPTY');
+    const ref = await referenceOf(h.storage(), 'bkt', 'rel');
     const forced = await h.run(['rb', 's3://bkt', '--force']);
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toContain('delete: s3://bkt/rel/reference.bin');
+    expect(forced.stdout).toContain(`delete: s3://bkt/${ref}`);
     expect(forced.stdout).toMatch(/remove_bucket: bkt\n$/);
     expect(await h.storage().bucketExists('bkt')).toBe(false);
     expect((await h.run(['mb', 's3://bkt/key'])).code).toBe(2);

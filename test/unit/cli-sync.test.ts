@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { referenceOf, withRefsShort } from '../helpers/references';
 import { CliHarness, nextVersion, randomBytes } from './cli-harness';
 
 describe('cli sync (file:// store)', () => {
@@ -10,7 +11,8 @@ describe('cli sync (file:// store)', () => {
   const v2 = nextVersion(v1, 22);
   const v3 = nextVersion(v2, 23);
 
-  const storedKeys = async (prefix = '') => (await h.storage().list('bkt', { prefix })).objects.map((o) => o.key).sort();
+  /** Stored keys under a prefix, write-once references shown as `<ds>/[ref]`. */
+  const storedKeys = async (prefix = '') => withRefsShort((await h.storage().list('bkt', { prefix })).objects.map((o) => o.key));
 
   beforeEach(async () => {
     h = new CliHarness();
@@ -31,7 +33,7 @@ describe('cli sync (file:// store)', () => {
     expect(first.stdout.trim().split('\n')).toHaveLength(5);
     expect(first.stdout).toContain(`upload: ${join('site', 'rel', 'app-2.zip')} to s3://bkt/www/rel/app-2.zip (delta`);
     expect(await storedKeys('www/rel/')).toEqual([
-      'www/rel/app-1.zip.delta', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta', 'www/rel/reference.bin',
+      'www/rel/[ref]', 'www/rel/app-1.zip.delta', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta',
     ]);
 
     const second = await h.run(['sync', 'site', 's3://bkt/www/', '--json']);
@@ -51,13 +53,13 @@ describe('cli sync (file:// store)', () => {
     expect(byTime.results.map((r: { destination: string }) => r.destination)).toEqual(['s3://bkt/www/rel/app-2.zip']);
   });
 
-  it('--delete removes extra objects but keeps a reference.bin still needed, and drops it with the last delta', async () => {
+  it('--delete removes extra objects but keeps a reference still needed, and drops it with the last delta', async () => {
     await h.run(['sync', 'site', 's3://bkt/www/']);
     rmSync(h.path('site', 'rel', 'app-1.zip')); // the file that became the reference
     const r = await h.run(['sync', 'site', 's3://bkt/www/', '--delete']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe('delete: s3://bkt/www/rel/app-1.zip');
-    expect(await storedKeys('www/rel/')).toEqual(['www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta', 'www/rel/reference.bin']);
+    expect(await storedKeys('www/rel/')).toEqual(['www/rel/[ref]', 'www/rel/app-2.zip.delta', 'www/rel/app-3.zip.delta']);
     const back = await h.run(['cp', 's3://bkt/www/rel/app-3.zip', 'back.zip']);
     expect(back.code).toBe(0);
     expect(readFileSync(h.path('back.zip')).equals(v3)).toBe(true);
@@ -77,7 +79,7 @@ describe('cli sync (file:// store)', () => {
     const r = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--concurrency', '1']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/upload: .*app-4\.zip .*\(delta/);
-    expect(await storedKeys('www/rel/')).toEqual(['www/rel/app-4.zip.delta', 'www/rel/reference.bin']);
+    expect(await storedKeys('www/rel/')).toEqual(['www/rel/[ref]', 'www/rel/app-4.zip.delta']);
     expect((await h.run(['cp', 's3://bkt/www/rel/app-4.zip', 'v4.zip'])).code).toBe(0);
     expect(readFileSync(h.path('v4.zip')).equals(v4)).toBe(true);
   });
@@ -88,27 +90,28 @@ describe('cli sync (file:// store)', () => {
     await h.run(['sync', 'site', 's3://bkt/www/']);
     rmSync(h.path('site', 'old'), { recursive: true });
     // What an upload that died after its reference (or a delete that stopped half way)
-    // leaves behind: reference.bin and no delta that needs it.
+    // leaves behind: a reference and no delta that needs it.
     await h.storage().delete('bkt', 'www/old/tool-1.zip.delta');
-    const reference = join(h.root, 'store', 'bkt', 'www', 'old', 'reference.bin');
+    const refKey = await referenceOf(h.storage(), 'bkt', 'www/old');
+    const reference = join(h.root, 'store', 'bkt', ...refKey.split('/'));
     expect(existsSync(reference)).toBe(true);
 
     // Fresh: it may belong to an upload still on its way, so it stays.
     const fresh = await h.run(['sync', 'site', 's3://bkt/www/', '--delete']);
     expect(fresh).toMatchObject({ code: 0, stdout: '' });
-    expect(await storedKeys('www/old/')).toEqual(['www/old/reference.bin']);
+    expect(await storedKeys('www/old/')).toEqual(['www/old/[ref]']);
 
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     utimesSync(reference, twoHoursAgo, twoHoursAgo);
     const excluded = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--exclude', 'old/*']);
     expect(excluded.stdout).toBe('');
     const dry = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--dryrun']);
-    expect(dry.stdout).toBe('(dryrun) delete: s3://bkt/www/old/reference.bin\n');
-    expect(await storedKeys('www/old/')).toEqual(['www/old/reference.bin']);
+    expect(dry.stdout).toBe(`(dryrun) delete: s3://bkt/${refKey}\n`);
+    expect(await storedKeys('www/old/')).toEqual(['www/old/[ref]']);
     const r = await h.run(['sync', 'site', 's3://bkt/www/', '--delete', '--json']);
     const report = JSON.parse(r.stdout);
     expect(report.summary.deleted).toBe(1);
-    expect(report.results).toEqual([{ operation: 'delete', source: 's3://bkt/www/old/reference.bin', status: 'ok' }]);
+    expect(report.results).toEqual([{ operation: 'delete', source: `s3://bkt/${refKey}`, status: 'ok' }]);
     expect(await storedKeys('www/old/')).toEqual([]);
     // Every other object still downloads.
     expect((await h.run(['cp', 's3://bkt/www/rel/app-3.zip', 'back.zip'])).code).toBe(0);
@@ -149,7 +152,7 @@ describe('cli sync (file:// store)', () => {
     await h.run(['sync', 'site', 's3://bkt/www/']);
     const r = await h.run(['sync', 's3://bkt/www/', 's3://bkt/mirror/', '--concurrency', '2']);
     expect(r.code).toBe(0);
-    expect(await storedKeys('mirror/rel/')).toContain('mirror/rel/reference.bin');
+    expect(await storedKeys('mirror/rel/')).toContain('mirror/rel/[ref]');
     const again = JSON.parse((await h.run(['sync', 's3://bkt/www/', 's3://bkt/mirror/', '--json'])).stdout);
     expect(again.summary.transferred).toBe(0);
     const back = await h.run(['cp', 's3://bkt/mirror/rel/app-3.zip', 'm3.zip']);

@@ -53,15 +53,31 @@ describe('DeltaService on FsStorage', () => {
     expect((await storage.list('b', { prefix: 'r/' })).objects.map((o) => o.key)).toEqual(['r/n.txt']);
   });
 
-  test('concurrent first uploads into one deltaspace (conditional create) stay readable', async () => {
+  test('concurrent first uploads into one deltaspace from separate processes each make a reference, all readable', async () => {
     const base = seededBytes(25_000, 71);
     const versions = [0, 1, 2, 3].map((i) => similarTo(base, 80 + i));
-    await Promise.all(versions.map((bytes, i) => make().put(file(`v${i}.zip`, bytes), 'b', `c/v${i}.zip`)));
+    const results = await Promise.all(versions.map((bytes, i) => make().put(file(`v${i}.zip`, bytes), 'b', `c/v${i}.zip`)));
+    expect(results.map((r) => r.storedAs)).toEqual(['reference', 'reference', 'reference', 'reference']);
     const refs = (await storage.list('b', { prefix: 'c/' })).objects.filter((o) => o.key.endsWith('reference.bin'));
-    expect(refs).toHaveLength(1);
+    expect(refs).toHaveLength(4); // write-once keys: nobody overwrote anybody
     for (const [i, bytes] of versions.entries()) {
       const out = join(dir, `o${i}`);
       await make().get('b', `c/v${i}.zip`, out);
+      expect(readFileSync(out).equals(bytes)).toBe(true);
+    }
+  });
+
+  test('concurrent first uploads within one process make one reference and deltas against it', async () => {
+    const base = seededBytes(25_000, 72);
+    const versions = [0, 1, 2, 3].map((i) => similarTo(base, 90 + i));
+    const one = make();
+    const results = await Promise.all(versions.map((bytes, i) => one.put(file(`w${i}.zip`, bytes), 'b', `d/w${i}.zip`)));
+    expect(results.map((r) => r.storedAs).sort()).toEqual(['delta', 'delta', 'delta', 'reference']);
+    const refs = (await storage.list('b', { prefix: 'd/' })).objects.filter((o) => o.key.endsWith('reference.bin'));
+    expect(refs).toHaveLength(1);
+    for (const [i, bytes] of versions.entries()) {
+      const out = join(dir, `p${i}`);
+      await make().get('b', `d/w${i}.zip`, out);
       expect(readFileSync(out).equals(bytes)).toBe(true);
     }
   });

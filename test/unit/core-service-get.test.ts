@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { DeltaService } from '../../lib/core';
 import { isDeltaGliderError } from '../../lib/errors';
-import { BUCKET, makeFixture, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
+import { BUCKET, makeFixture, referenceKeyIn, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
 import { countingCodec, type CountingCodec } from '../helpers/counting-codec';
 
 async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
@@ -104,7 +104,7 @@ describe('DeltaService get / openRead / head / verify', () => {
 
   test('reference bytes replaced under the same metadata -> ERR_DG_REFERENCE_MISMATCH with the actual hash', async () => {
     const forged = seededBytes(30_000, 999);
-    f.storage.object(BUCKET, 'p/reference.bin')!.body = forged;
+    f.storage.object(BUCKET, referenceKeyIn(f.storage, 'p'))!.body = forged;
     await expectFailedGet('p/v2.zip', 'ERR_DG_REFERENCE_MISMATCH', new RegExp(`${sha256(forged)}.*${sha256(v1)}`));
     expect(f.cache.puts).toBe(0);
   });
@@ -158,7 +158,7 @@ describe('DeltaService get / openRead / head / verify', () => {
   test('head gives original and stored sizes', async () => {
     const h = await f.service.head(BUCKET, 'p/v2.zip');
     expect(h).toMatchObject({
-      key: 'p/v2.zip', storedKey: 'p/v2.zip.delta', kind: 'delta', size: v2.length, sha256: sha256(v2), referenceKey: 'p/reference.bin',
+      key: 'p/v2.zip', storedKey: 'p/v2.zip.delta', kind: 'delta', size: v2.length, sha256: sha256(v2), referenceKey: referenceKeyIn(f.storage, 'p'),
     });
     expect(h!.storedSize).toBe(f.storage.object(BUCKET, 'p/v2.zip.delta')!.body.length);
     expect(await f.service.head(BUCKET, 'p/t.txt')).toMatchObject({ kind: 'direct', size: text.length, storedSize: text.length, sha256: sha256(text) });
@@ -232,7 +232,7 @@ describe('DeltaService get / openRead / head / verify', () => {
 
     test('reference bytes replaced under the same metadata -> ERR_DG_REFERENCE_MISMATCH, nothing left', async () => {
       const forged = seededBytes(30_000, 998);
-      f.storage.object(BUCKET, 'p/reference.bin')!.body = forged;
+      f.storage.object(BUCKET, referenceKeyIn(f.storage, 'p'))!.body = forged;
       await expectFailedGet('p/v1.zip', 'ERR_DG_REFERENCE_MISMATCH', new RegExp(`${sha256(forged)}.*${sha256(v1)}`));
       await expect(service.openRead(BUCKET, 'p/v1.zip')).rejects.toMatchObject({ code: 'ERR_DG_REFERENCE_MISMATCH' });
     });

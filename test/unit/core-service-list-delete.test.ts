@@ -1,4 +1,4 @@
-import { BUCKET, makeFixture, seededBytes, similarTo, type Fixture } from '../helpers/core-fixture';
+import { BUCKET, makeFixture, referenceKeyIn, seededBytes, similarTo, type Fixture } from '../helpers/core-fixture';
 
 describe('DeltaService list / delete / deleteRecursive', () => {
   let f: Fixture;
@@ -7,6 +7,9 @@ describe('DeltaService list / delete / deleteRecursive', () => {
   async function put(key: string, bytes: Buffer): Promise<void> {
     await f.service.put(f.file(key.replace(/\//g, '_'), bytes), BUCKET, key);
   }
+
+  /** The write-once reference of a deltaspace. */
+  const refOf = (deltaspace: string): string => referenceKeyIn(f.storage, deltaspace);
 
   beforeEach(async () => {
     f = makeFixture();
@@ -33,7 +36,7 @@ describe('DeltaService list / delete / deleteRecursive', () => {
     expect(app2.storedKey).toBe('r/a/app-2.zip.delta');
     expect(app2.storedSize).toBe(f.storage.object(BUCKET, 'r/a/app-2.zip.delta')!.body.length);
     expect(app2.originalSizeKnown).toBe(true);
-    expect(app2.referenceKey).toBe('r/a/reference.bin');
+    expect(app2.referenceKey).toBe(refOf('r/a'));
   });
 
   test('list with a delimiter folds prefixes and hides .deltaglider/', async () => {
@@ -42,6 +45,8 @@ describe('DeltaService list / delete / deleteRecursive', () => {
     expect(root.objects.map((o) => o.key)).toEqual(['top.zip']);
     const a = await f.service.list(BUCKET, { prefix: 'r/a/', delimiter: '/' });
     expect(a.objects.map((o) => o.key)).toEqual(['r/a/app-1.zip', 'r/a/app-2.zip', 'r/a/notes.txt']);
+    expect(a.commonPrefixes).toEqual([]); // r/a/.deltaglider/ (its references) is hidden
+    expect((await f.storage.list(BUCKET, { prefix: 'r/a/', delimiter: '/' })).commonPrefixes).toEqual(['r/a/.deltaglider/']);
   });
 
   test('fetchMetadata false: no HEADs, deltas show stored sizes', async () => {
@@ -76,15 +81,18 @@ describe('DeltaService list / delete / deleteRecursive', () => {
   });
 
   test('delete keeps the reference while deltas need it, removes it with the last', async () => {
+    const ref = refOf('r/a');
     expect(await f.service.delete(BUCKET, 'r/a/app-2.zip')).toEqual({ deletedKeys: ['r/a/app-2.zip.delta'] });
-    expect(f.storage.keys(BUCKET)).toContain('r/a/reference.bin');
+    expect(f.storage.keys(BUCKET)).toContain(ref);
     expect(await f.service.delete(BUCKET, 'r/a/notes.txt')).toEqual({ deletedKeys: ['r/a/notes.txt'] });
-    expect(await f.service.delete(BUCKET, 'r/a/app-1.zip')).toEqual({ deletedKeys: ['r/a/app-1.zip.delta', 'r/a/reference.bin'] });
-    expect(f.storage.keys(BUCKET).filter((k) => k.startsWith('r/a/'))).toEqual([]);
+    expect(await f.service.delete(BUCKET, 'r/a/app-1.zip')).toEqual({ deletedKeys: ['r/a/app-1.zip.delta', ref] });
+    expect(f.storage.keys(BUCKET).filter((k) => k.startsWith('r/a/'))).toEqual([]); // parked copy gone too
     expect(await f.service.delete(BUCKET, 'r/a/app-1.zip')).toEqual({ deletedKeys: [] });
+    await expect(f.service.delete(BUCKET, refOf('r/b'))).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT' });
     await expect(f.service.delete(BUCKET, 'r/b/reference.bin')).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT' });
     // The root deltaspace works the same.
-    expect(await f.service.delete(BUCKET, 'top.zip')).toEqual({ deletedKeys: ['top.zip.delta', 'reference.bin'] });
+    const rootRef = refOf('');
+    expect(await f.service.delete(BUCKET, 'top.zip')).toEqual({ deletedKeys: ['top.zip.delta', rootRef] });
   });
 
   test('a new upload after the reference went creates a fresh one', async () => {
@@ -95,31 +103,38 @@ describe('DeltaService list / delete / deleteRecursive', () => {
 
   test('deleteRecursive on a whole deltaspace removes everything under it', async () => {
     const dry = await f.service.deleteRecursive(BUCKET, 'r/a/', { dryRun: true });
-    expect(dry.deletedKeys.sort()).toEqual(['r/a/app-1.zip.delta', 'r/a/app-2.zip.delta', 'r/a/notes.txt', 'r/a/reference.bin']);
+    expect(dry.deletedKeys.sort()).toEqual([refOf('r/a'), 'r/a/app-1.zip.delta', 'r/a/app-2.zip.delta', 'r/a/notes.txt'].sort());
     expect(f.storage.keys(BUCKET)).toContain('r/a/notes.txt');
     const done = await f.service.deleteRecursive(BUCKET, 'r/a/');
     expect(done.deletedKeys.sort()).toEqual(dry.deletedKeys.sort());
     expect(f.storage.keys(BUCKET).filter((k) => k.startsWith('r/a/'))).toEqual([]);
-    expect(f.storage.keys(BUCKET)).toContain('r/b/reference.bin');
+    expect(f.storage.keys(BUCKET)).toContain(refOf('r/b'));
   });
 
   test('deleteRecursive deletes deltas before references', async () => {
+    const refs = [refOf('r/a'), refOf('r/b')];
+    f.storage.calls.length = 0;
     await f.service.deleteRecursive(BUCKET, 'r/');
-    const deletes = f.storage.calls.filter((c) => c.startsWith('deleteMany'));
-    expect(deletes).toEqual(['deleteMany r/a/app-1.zip.delta,r/a/app-2.zip.delta,r/a/notes.txt,r/b/app-1.zip.delta', 'deleteMany r/a/reference.bin,r/b/reference.bin']);
+    const deletes = f.storage.calls.filter((c) => c.startsWith('delete'));
+    expect(deletes[0]).toBe('deleteMany r/a/app-1.zip.delta,r/a/app-2.zip.delta,r/a/notes.txt,r/b/app-1.zip.delta');
+    // Each reference is parked, deleted, checked for new deltas, then its parked copy dropped.
+    expect(deletes.slice(1).filter((c) => !c.includes('/.deltaglider/deleting/'))).toEqual(refs.map((r) => `delete ${r}`));
+    expect(f.storage.keys(BUCKET).filter((k) => k.startsWith('r/'))).toEqual([]);
   });
 
   test('a prefix cutting through a deltaspace keeps the reference the rest still need', async () => {
+    const ref = refOf('r/a');
     const r1 = await f.service.deleteRecursive(BUCKET, 'r/a/app-2');
     expect(r1.deletedKeys).toEqual(['r/a/app-2.zip.delta']);
-    expect(f.storage.keys(BUCKET)).toContain('r/a/reference.bin');
-    // A prefix that matches the reference and some deltas, with another delta left behind.
-    const r2 = await f.service.deleteRecursive(BUCKET, 'r/a/re');
+    expect(f.storage.keys(BUCKET)).toContain(ref);
+    // A prefix that matches the reference but no delta, with deltas left behind.
+    const r2 = await f.service.deleteRecursive(BUCKET, 'r/a/.deltaglider/');
     expect(r2.deletedKeys).toEqual([]);
+    expect(f.storage.keys(BUCKET)).toContain(ref);
     await f.service.deleteRecursive(BUCKET, 'r/a/app');
     // No delta left in r/a: now a prefix touching the reference takes it.
     const r3 = await f.service.deleteRecursive(BUCKET, 'r/a/');
-    expect(r3.deletedKeys.sort()).toEqual(['r/a/notes.txt', 'r/a/reference.bin']);
+    expect(r3.deletedKeys.sort()).toEqual([ref, 'r/a/notes.txt'].sort());
   });
 
   test('deleteRecursive of the whole bucket includes .deltaglider/', async () => {

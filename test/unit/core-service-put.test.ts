@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import { decodeFile, inspectDelta } from '../../lib/codec';
-import { BUCKET, makeFixture, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
+import { BUCKET, layout, makeFixture, referenceKeyIn, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
 import { countingCodec } from '../helpers/counting-codec';
 
 describe('DeltaService.put', () => {
@@ -15,12 +15,14 @@ describe('DeltaService.put', () => {
 
   const v1 = seededBytes(40_000, 1);
 
-  test('first candidate: reference.bin plus a zero-diff delta, with exact metadata', async () => {
+  test('first candidate: a write-once reference plus a zero-diff delta, with exact metadata', async () => {
     const result = await f.service.put(f.file('app-1.zip', v1), BUCKET, 'rel/app-1.zip', { metadata: { build: '7' } });
-    expect(result).toMatchObject({ storedAs: 'reference', storedKey: 'rel/app-1.zip.delta', originalSize: v1.length, sha256: sha256(v1), referenceKey: 'rel/reference.bin' });
-    expect(f.storage.keys(BUCKET)).toEqual(['rel/app-1.zip.delta', 'rel/reference.bin']);
+    const refKey = referenceKeyIn(f.storage, 'rel');
+    expect(refKey).toMatch(new RegExp(`^rel/\\.deltaglider/refs/${sha256(v1)}-[0-9a-f]{12}/reference\\.bin$`));
+    expect(result).toMatchObject({ storedAs: 'reference', storedKey: 'rel/app-1.zip.delta', originalSize: v1.length, sha256: sha256(v1), referenceKey: refKey });
+    expect(layout(f.storage)).toEqual([`rel/[ref ${sha256(v1).slice(0, 8)}]`, 'rel/app-1.zip.delta']);
 
-    const ref = f.storage.object(BUCKET, 'rel/reference.bin')!;
+    const ref = f.storage.object(BUCKET, refKey)!;
     expect(ref.body.equals(v1)).toBe(true);
     expect(ref.metadata).toEqual({
       'dg-tool': 'deltaglider-node/test', 'dg-source-name': 'app-1.zip', 'dg-file-sha256': sha256(v1),
@@ -33,7 +35,7 @@ describe('DeltaService.put', () => {
     expect(delta.metadata).toEqual({
       build: '7',
       'dg-tool': 'deltaglider-node/test', 'dg-original-name': 'app-1.zip', 'dg-file-sha256': sha256(v1),
-      'dg-file-size': String(v1.length), 'dg-created-at': '2026-03-04T05:06:07.000Z', 'dg-ref-key': 'rel/reference.bin',
+      'dg-file-size': String(v1.length), 'dg-created-at': '2026-03-04T05:06:07.000Z', 'dg-ref-key': refKey,
       'dg-ref-sha256': sha256(v1), 'dg-delta-size': String(delta.body.length),
       'dg-delta-cmd': 'deltaglider-node delta encode --source reference.bin app-1.zip app-1.zip.delta',
       'dg-note': 'zero-diff (reference identical)',
@@ -72,7 +74,8 @@ describe('DeltaService.put', () => {
     expect(meta['dg-ref-sha256']).toBe(sha256(v1));
     expect(meta['dg-file-sha256']).toBe(sha256(v2));
     expect(meta['dg-note']).toBeUndefined();
-    expect(f.storage.object(BUCKET, 'rel/reference.bin')!.body.equals(v1)).toBe(true);
+    expect(meta['dg-ref-key']).toBe(referenceKeyIn(f.storage, 'rel'));
+    expect(f.storage.object(BUCKET, referenceKeyIn(f.storage, 'rel'))!.body.equals(v1)).toBe(true);
     expect(f.metrics.count('deltaglider.bytes_saved{kind=delta}')).toBe(v2.length - r2.storedSize);
 
     // Another run (fresh service, warm cache) and a cold cache both rebuild it exactly.
@@ -134,9 +137,10 @@ describe('DeltaService.put', () => {
     await f.service.put(f.file('app-2.zip', similarTo(v1, 3)), BUCKET, 'rel/app-2.zip');
     expect(f.storage.keys(BUCKET)).toContain('rel/app-2.zip.delta');
     await f.service.put(f.file('x.zip', seededBytes(40_000, 77)), BUCKET, 'rel/app-2.zip'); // now direct (ratio)
-    expect(f.storage.keys(BUCKET)).toEqual(['rel/app-1.zip.delta', 'rel/app-2.zip', 'rel/reference.bin']);
+    const ref = `rel/[ref ${sha256(v1).slice(0, 8)}]`;
+    expect(layout(f.storage)).toEqual([ref, 'rel/app-1.zip.delta', 'rel/app-2.zip']);
     await f.service.put(f.file('y.zip', similarTo(v1, 4)), BUCKET, 'rel/app-2.zip'); // delta again
-    expect(f.storage.keys(BUCKET)).toEqual(['rel/app-1.zip.delta', 'rel/app-2.zip.delta', 'rel/reference.bin']);
+    expect(layout(f.storage)).toEqual([ref, 'rel/app-1.zip.delta', 'rel/app-2.zip.delta']);
   });
 
   test('a file named x.delta is stored directly without clobbering the delta of x', async () => {
@@ -152,7 +156,7 @@ describe('DeltaService.put', () => {
   test('a stream is spooled and stored like a file', async () => {
     const r = await f.service.put(Readable.from([v1.subarray(0, 1000), v1.subarray(1000)]), BUCKET, 's/app.zip');
     expect(r).toMatchObject({ storedAs: 'reference', sha256: sha256(v1), originalSize: v1.length });
-    expect(f.storage.object(BUCKET, 's/reference.bin')!.body.equals(v1)).toBe(true);
+    expect(f.storage.object(BUCKET, referenceKeyIn(f.storage, 's'))!.body.equals(v1)).toBe(true);
   });
 
   test('bad input: reserved key, missing file, directory', async () => {

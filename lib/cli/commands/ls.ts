@@ -9,7 +9,8 @@ import type { LogicalObject } from '../../core/types';
 import type { CliContext } from '../context';
 import { bucketLine, humanSize, objectLine, prefixLine } from '../format';
 import { GlobalArgs, openRuntime, Runtime, withGlobalOptions } from '../runtime';
-import { isInternalKey, listLogicalObjects } from '../s3-listing';
+import { isHiddenKey } from '../../core/keys';
+import { listLogicalObjects } from '../s3-listing';
 import { parseS3Url } from '../s3-url';
 
 interface LsArgs extends GlobalArgs {
@@ -97,11 +98,11 @@ async function listObjects(ctx: CliContext, runtime: Runtime, args: LsArgs, path
     do {
       const page = await runtime.service.list(bucket, { prefix, delimiter: '/', continuationToken: token });
       for (const common of page.commonPrefixes) {
-        if (isInternalKey(common)) continue;
+        if (isHiddenKey(common)) continue;
         if (args.json) prefixes.push(common);
         else ctx.out(prefixLine(common.slice(shownFrom)));
       }
-      for (const object of page.objects) if (!isInternalKey(object.key)) visit(object);
+      for (const object of page.objects) if (!isHiddenKey(object.key)) visit(object);
       token = page.nextContinuationToken;
     } while (token);
   }

@@ -1,6 +1,7 @@
 /**
  * `deltaglider verify s3://bucket/key` — rebuild the object and compare its SHA-256 with the
- * one stored at upload. Exit 0 when it matches, 1 when it does not or cannot be rebuilt.
+ * one stored at upload, and check the reference it needs as it is in the bucket (not only
+ * in this machine's cache). Exit 0 when it matches, 1 when it does not or cannot be rebuilt.
  */
 import type { Argv, CommandModule } from 'yargs';
 
@@ -12,6 +13,7 @@ import { failure } from '../transfer-report';
 
 interface VerifyArgs extends GlobalArgs {
   path: string;
+  deep?: boolean;
 }
 
 export function verifyCommand(ctx: CliContext): CommandModule<object, VerifyArgs> {
@@ -19,7 +21,14 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, VerifyArgs
     command: 'verify <path>',
     describe: 'Rebuild an object and check it against its stored SHA-256',
     builder: (y: Argv) =>
-      withGlobalOptions(y.positional('path', { type: 'string', demandOption: true, describe: 's3://bucket/key' })),
+      withGlobalOptions(
+        y
+          .positional('path', { type: 'string', demandOption: true, describe: 's3://bucket/key' })
+          .option('deep', {
+            type: 'boolean',
+            describe: "Also download and hash the delta's reference from the bucket (by default its metadata and size are checked, and its bytes when this machine has not cached them)",
+          }),
+      ),
     handler: async (args: VerifyArgs) => {
       const { bucket, key } = parseS3Url(args.path);
       if (key === '' || key.endsWith('/')) throw usageError(`${args.path} is not an object key`);
@@ -33,7 +42,7 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, VerifyArgs
         }
         let verdict;
         try {
-          verdict = await runtime.service.verify(bucket, key);
+          verdict = await runtime.service.verify(bucket, key, { deep: args.deep });
         } catch (err) {
           const error = failure(err);
           if (args.json) ctx.json({ bucket, key, valid: false, error });
@@ -45,7 +54,8 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, VerifyArgs
         else if (verdict.valid) {
           if (!args.quiet) ctx.out(`OK ${url} (sha256 ${verdict.actualSha256}, ${verdict.kind})`);
         } else {
-          ctx.err(`FAILED ${url} (sha256 ${verdict.actualSha256}, expected ${verdict.expectedSha256}, ${verdict.kind})`);
+          const reason = verdict.error ? `${verdict.error.message} (${verdict.error.code})` : `sha256 ${verdict.actualSha256}, expected ${verdict.expectedSha256}`;
+          ctx.err(`FAILED ${url}: ${reason}`);
         }
         if (!verdict.valid) ctx.fail(EXIT_FAILURE);
       } finally {
