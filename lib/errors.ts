@@ -29,6 +29,7 @@ export type DeltaGliderErrorCode =
   | 'ERR_DG_STORAGE'
   | 'ERR_DG_BUCKET_NOT_EMPTY'
   | 'ERR_DG_USAGE'
+  | 'ERR_DG_CACHE_UNSAFE'
   | 'ERR_DG_IO';
 
 export class DeltaGliderError extends Error {

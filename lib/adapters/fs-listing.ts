@@ -4,7 +4,7 @@
  * resume point or outside the prefix are never opened.
  */
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeltaGliderError } from '../errors';
 import { compareKeys } from './fs-names';
@@ -74,15 +74,9 @@ async function sortedEntries(dir: string): Promise<Entry[]> {
   }
   const entries: Entry[] = [];
   for (const d of dirents) {
-    let isDir = d.isDirectory();
-    let isFile = d.isFile();
-    if (d.isSymbolicLink()) {
-      // Follow links, so a store can be assembled from links to existing artifacts.
-      const target = await stat(join(dir, d.name)).catch(() => undefined);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
-    }
-    if (isDir || isFile) entries.push({ name: d.name, isDir, sortName: isDir ? d.name + '/' : d.name });
+    // Symlinks are never followed (nor listed): the store stays inside its root.
+    const isDir = d.isDirectory();
+    if (isDir || d.isFile()) entries.push({ name: d.name, isDir, sortName: isDir ? d.name + '/' : d.name });
   }
   return entries.sort((a, b) => compareKeys(a.sortName, b.sortName));
 }

@@ -9,17 +9,22 @@
  * entry cannot change the bytes under the caller. release() deletes that private file.
  * The directory is capped in size; least recently used entries (by mtime, touched on every
  * hit) are evicted first, never the entry just handed out.
+ *
+ * Trust: the directory must be ours and writable by nobody else (checked as ssh checks
+ * ~/.ssh), and an entry is used only when it is a regular file we own, opened without
+ * following symlinks, hashed through that same descriptor. Anything else is dropped as a
+ * miss, so a planted symlink or hard link to someone else's file is never read.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, constants as fsConstants, link, mkdir, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { copyFile, constants as fsConstants, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeltaGliderError } from '../errors';
 import type { CachedReference, ReferenceCache } from '../ports/reference-cache';
 import { decryptFile, encryptFile } from './cache-encryption';
-import { HashingPassThrough, isSha256Hex, sha256OfFile } from './sha256-file';
+import { HashingPassThrough, isSha256Hex } from './sha256-file';
 
 export interface FsReferenceCacheOptions {
   dir: string;
@@ -38,6 +43,8 @@ export class FsReferenceCache implements ReferenceCache {
   readonly maxBytes: number;
   private readonly key?: Buffer;
   private readonly suffix: string;
+  /** The directory passed assertPrivateDir() (checked once per instance). */
+  private checked = false;
 
   constructor(options: FsReferenceCacheOptions) {
     this.dir = options.dir;
@@ -111,17 +118,28 @@ export class FsReferenceCache implements ReferenceCache {
   }
 
   private async linkAndVerify(entry: string, priv: string, sha256: string): Promise<boolean> {
+    if (!(await this.isOwnRegularFile(entry))) return false;
     try {
       await linkOrCopy(entry, priv);
     } catch {
       return false; // not cached
     }
-    if ((await sha256OfFile(priv).catch(() => '')) === sha256) return true;
+    if ((await sha256OfOwnFile(priv).catch(() => '')) === sha256) return true;
     await this.drop(entry, priv);
     return false;
   }
 
+  /** A regular file owned by us; anything else under an entry's name is removed (a miss). */
+  private async isOwnRegularFile(entry: string): Promise<boolean> {
+    const st = await lstat(entry).catch(() => null);
+    if (!st) return false;
+    if (st.isFile() && isOurs(st.uid)) return true;
+    await unlink(entry).catch(() => {});
+    return false;
+  }
+
   private async decryptTo(entry: string, priv: string, sha256: string): Promise<boolean> {
+    if (!(await this.isOwnRegularFile(entry))) return false;
     const hasher = new HashingPassThrough();
     try {
       await decryptFile(entry, priv, this.key as Buffer, sha256, hasher);
@@ -191,9 +209,10 @@ export class FsReferenceCache implements ReferenceCache {
   }
 
   private async ensureDirs(): Promise<void> {
+    if (this.checked) return;
     await mkdir(join(this.dir, TMP), { recursive: true, mode: 0o700 });
-    // mkdir's mode only applies to directories it creates; the cache holds private data.
-    await chmod(this.dir, 0o700).catch(() => {});
+    for (const dir of [this.dir, join(this.dir, TMP)]) await assertPrivateDir(dir);
+    this.checked = true;
   }
 
   private entryPath(sha256: string): string {
@@ -202,6 +221,42 @@ export class FsReferenceCache implements ReferenceCache {
 
   private tmpPath(sha256: string): string {
     return join(this.dir, TMP, `${sha256}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+}
+
+/**
+ * Refuse a cache directory someone else could write into, as ssh refuses such a ~/.ssh: a
+ * symlink, a directory owned by another user, or one writable by group or others.
+ */
+async function assertPrivateDir(dir: string): Promise<void> {
+  const st = await lstat(dir);
+  const problem = !st.isDirectory()
+    ? 'is not a directory (a symlink?)'
+    : !isOurs(st.uid)
+      ? `is owned by another user (uid ${st.uid})`
+      : (st.mode & 0o022) !== 0
+        ? `is writable by group or others (mode ${(st.mode & 0o777).toString(8)}; run: chmod 700 ${dir})`
+        : undefined;
+  if (problem) {
+    throw new DeltaGliderError('ERR_DG_CACHE_UNSAFE', `reference cache ${dir} ${problem}; refusing to use it (set DG_CACHE_DIR to a private directory)`);
+  }
+}
+
+function isOurs(uid: number): boolean {
+  return process.getuid === undefined || uid === process.getuid();
+}
+
+/** SHA-256 of a file opened without following symlinks, read through that descriptor. */
+async function sha256OfOwnFile(path: string): Promise<string> {
+  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || !isOurs(st.uid)) return '';
+    const hash = createHash('sha256');
+    await pipeline(handle.createReadStream({ autoClose: false }), hash);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
   }
 }
 

@@ -7,13 +7,14 @@
  * name exists, so concurrent processes cannot both win.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream, createWriteStream, rmSync, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { DeltaGliderError } from '../errors';
+import { undoOnInterrupt } from '../interrupt';
 import type {
   BucketInfo,
   CopyOptions,
@@ -100,7 +101,7 @@ export class FsStorage implements StoragePort {
     const path = await this.objectFile(bucket, key);
     let handle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     } catch (err) {
       throw notFoundOr(err, bucket, key);
     }
@@ -120,6 +121,7 @@ export class FsStorage implements StoragePort {
   async put(bucket: string, key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const dest = await this.objectFile(bucket, key);
     const temp = await this.tempPath();
+    const forget = undoOnInterrupt(() => rmSync(temp, { force: true }));
     let sidecar: string | undefined;
     try {
       const { etag, size } = await writeBody(body, temp, options.onProgress, options.expectedSha256);
@@ -141,6 +143,7 @@ export class FsStorage implements StoragePort {
       if (replaced) await removeSidecarIfOwned(replaced.path, replaced.id);
       return { etag };
     } finally {
+      forget();
       await unlink(temp).catch(() => {});
       if (sidecar) await unlink(sidecar).catch(() => {});
     }
@@ -232,8 +235,8 @@ export class FsStorage implements StoragePort {
 
   async bucketExists(bucket: string): Promise<boolean> {
     checkBucketName(bucket);
-    const st = await statOrNull(join(this.root, bucket));
-    return st?.isDirectory() ?? false;
+    const st = await lstat(join(this.root, bucket)).catch(() => null);
+    return st?.isDirectory() ?? false; // a symlinked bucket directory is not followed
   }
 
   async presignGet(_bucket: string, _key: string, _expiresInSeconds: number): Promise<string> {
@@ -245,10 +248,23 @@ export class FsStorage implements StoragePort {
 
   // ---- internals ----
 
-  /** Validate names, require the bucket, and return the object's file path. */
+  /**
+   * Validate names, require the bucket, and return the object's file path. No part of the
+   * path below the root may be a symlink: one planted inside a bucket would otherwise send
+   * reads, writes and deletes outside the store.
+   */
   private async objectFile(bucket: string, key: string): Promise<string> {
     checkKey(key);
     await this.requireBucket(bucket);
+    let path = join(this.root, bucket);
+    for (const segment of ['', ...key.split('/')]) {
+      if (segment !== '') path = join(path, segment);
+      const st = await lstat(path).catch(() => null);
+      if (!st) break; // the rest does not exist yet
+      if (st.isSymbolicLink()) {
+        throw new DeltaGliderError('ERR_DG_ACCESS_DENIED', `${bucket}/${key}: ${path} is a symlink; a file:// store never follows symlinks`);
+      }
+    }
     return objectPath(this.root, bucket, key);
   }
 

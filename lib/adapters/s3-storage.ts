@@ -45,6 +45,7 @@ import type {
   PutResult,
   StoragePort,
 } from '../ports/storage';
+import { undoOnInterrupt } from '../interrupt';
 import { resolveEndpoint } from './endpoint';
 import { buildS3ClientConfig, resolveRegion, type S3ConnectionOptions } from './s3-client-config';
 import { mapS3Error } from './s3-errors';
@@ -235,8 +236,14 @@ export class S3Storage implements StoragePort {
       leavePartsOnError: false,
     });
     if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));
-    const out = await upload.done();
-    return { etag: (out as { ETag?: string }).ETag };
+    // An interrupted process aborts its multipart upload: its parts are billed until then.
+    const forget = undoOnInterrupt(() => upload.abort());
+    try {
+      const out = await upload.done();
+      return { etag: (out as { ETag?: string }).ETag };
+    } finally {
+      forget();
+    }
   }
 
   /**
@@ -259,12 +266,15 @@ export class S3Storage implements StoragePort {
     const partCount = Math.ceil(size / partSize);
     const handle = await openFile(file);
     let uploadId: string | undefined;
+    let forget: (() => void) | undefined;
     try {
       const created = await this.client.send(
         new CreateMultipartUploadCommand({ Bucket, Key, Metadata: params.Metadata, ContentType: params.ContentType }),
       );
       uploadId = created.UploadId;
       if (!uploadId) throw new DeltaGliderError('ERR_DG_STORAGE', `CreateMultipartUpload for ${Bucket}/${Key} returned no UploadId`);
+      const id = uploadId;
+      forget = undoOnInterrupt(() => this.abortMultipart(Bucket, Key, id));
       const parts: CompletedPart[] = new Array(partCount);
       const hash = expectedSha256 === undefined ? undefined : createHash('sha256');
       let next = 0;
@@ -303,11 +313,16 @@ export class S3Storage implements StoragePort {
       return { etag: done.ETag };
     } catch (err) {
       // Parts of an unfinished upload are billed until aborted.
-      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => {});
+      if (uploadId) await this.abortMultipart(Bucket, Key, uploadId);
       throw err;
     } finally {
+      forget?.();
       await handle.close().catch(() => {});
     }
+  }
+
+  private async abortMultipart(Bucket: string | undefined, Key: string | undefined, UploadId: string): Promise<void> {
+    await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => {});
   }
 
   async delete(bucket: string, key: string): Promise<void> {

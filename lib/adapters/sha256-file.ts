@@ -1,14 +1,6 @@
 /** Streaming SHA-256 helpers for the reference caches (node:crypto, constant memory). */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
 
 /** A pass-through that hashes (and counts) what flows through it. */
 export class HashingPassThrough extends Transform {

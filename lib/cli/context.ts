@@ -4,6 +4,7 @@
  * process.exit; main() returns ctx.exitCode.
  */
 import { DeltaGliderError } from '../errors';
+import { escapeControl } from './format';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -43,14 +44,23 @@ export class CliContext {
 
   constructor(readonly io: CliIO) {}
 
-  /** A line of normal output on stdout. */
+  /**
+   * A line of normal output on stdout. Control characters in it (from object keys, file
+   * names, messages) are shown escaped, so a key cannot move the cursor, recolour the
+   * terminal or fake another line.
+   */
   out(line: string): void {
-    this.io.stdout.write(line + '\n');
+    this.io.stdout.write(escapeControl(line) + '\n');
   }
 
-  /** A line of diagnostics on stderr. */
+  /** A line of diagnostics on stderr, escaped like out(). */
   err(line: string): void {
-    this.io.stderr.write(line + '\n');
+    this.io.stderr.write(escapeControl(line) + '\n');
+  }
+
+  /** Text of our own, several lines long (help), written as it is. */
+  text(text: string): void {
+    this.io.stdout.write(text + '\n');
   }
 
   /** Machine-readable output: one JSON document on stdout. */

@@ -13,7 +13,7 @@ import { DeltaGliderError } from '../errors';
 import type { DeltaServiceApi } from '../core/types';
 import { usageError } from './context';
 import type { PathFilter } from './filters';
-import { assertSafeRelative, walkFiles, statOrNull } from './local-files';
+import { assertSafeRelative, isSafeName, walkFiles, statOrNull } from './local-files';
 import { listLogicalObjects } from './s3-listing';
 import { directoryPrefix, formatS3Url, isS3Url, keyBaseName, parseS3Url, S3Location } from './s3-url';
 
@@ -124,7 +124,7 @@ async function planDownloads(input: PlanInput, from: S3Location): Promise<Transf
     const to: Endpoint =
       input.destination === '-'
         ? { kind: 'stdio' }
-        : await localDestination(input.cwd, input.destination, keyBaseName(object.key));
+        : await localDestination(input.cwd, input.destination, keyBaseName(object.key), formatS3Url(from.bucket, object.key));
     return [{ operation: 'download', from: { kind: 's3', ...from }, to, size: object.size }];
   }
   const root = resolve(input.cwd, input.destination);
@@ -190,10 +190,13 @@ async function requireObject(service: DeltaServiceApi, from: S3Location) {
   return object;
 }
 
-async function localDestination(cwd: string, destination: string, name: string): Promise<Endpoint> {
+async function localDestination(cwd: string, destination: string, name: string, where: string): Promise<Endpoint> {
   const path = resolve(cwd, destination);
   const namesDirectory = destination.endsWith('/') || destination.endsWith(sep) || (await statOrNull(path))?.isDirectory();
-  return namesDirectory
-    ? { kind: 'local', path: join(path, name), display: join(destination, name) }
-    : { kind: 'local', path, display: destination };
+  if (!namesDirectory) return { kind: 'local', path, display: destination };
+  // The key's last segment becomes the file name: `..` or a control character must not.
+  if (!isSafeName(name)) {
+    throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `refusing to download ${where} under the name ${JSON.stringify(name)}; give a file name as the destination`);
+  }
+  return { kind: 'local', path: join(path, name), display: join(destination, name) };
 }

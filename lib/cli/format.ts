@@ -45,3 +45,15 @@ export function savedPercent(originalSize: number, storedSize: number): string {
   const saved = (1 - storedSize / originalSize) * 100;
   return `${saved.toFixed(1)}% saved`;
 }
+
+/**
+ * Control characters shown as `\xHH` (`\n`, `\r`, `\t` as themselves escaped): text that
+ * holds object keys or file names is printed with this, since a key may hold ESC or a
+ * newline and would otherwise drive the terminal or forge a line of output.
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => CONTROL_NAMES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const CONTROL_NAMES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -41,7 +41,16 @@ export async function statOrNull(path: string): Promise<Awaited<ReturnType<typeo
 
 /** A key that would land outside the destination directory (`a/../../x`) is refused. */
 export function assertSafeRelative(relative: string, where: string): void {
-  if (isAbsolute(relative) || relative.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+  if (isAbsolute(relative) || relative.split('/').some((part) => !isSafeName(part))) {
     throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `refusing ${where}: not a safe relative path`);
   }
+}
+
+/**
+ * A name an object may be written under on this machine: not empty, `.` or `..` (which would
+ * land the file, or its temp file, outside the destination), and without control characters.
+ */
+export function isSafeName(name: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return name !== '' && name !== '.' && name !== '..' && !/[\u0000-\u001f\u007f]/.test(name);
 }

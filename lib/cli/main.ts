@@ -30,8 +30,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      // yargs calls this for its own validation errors (message) and for errors thrown
-      // by handlers (error). Rethrow so one place below decides the exit code.
+      // yargs calls this for its own validation errors (message, or a YError: it wraps what
+      // an option's coerce throws) and for errors thrown by handlers (error). Rethrow so one
+      // place below decides the exit code.
+      if (error?.name === 'YError') throw new DeltaGliderError('ERR_DG_USAGE', error.message);
       throw error ?? new DeltaGliderError('ERR_DG_USAGE', message);
     });
   for (const factory of commands) parser.command(factory(ctx));
@@ -39,7 +41,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     await parser.parseAsync(argv, {}, (_err, _args, output) => {
       // --help / --version text: yargs hands it here instead of printing to the console.
-      if (output) ctx.out(output);
+      if (output) ctx.text(output);
     });
   } catch (err) {
     report(ctx, err, argv);
@@ -58,7 +60,7 @@ function report(ctx: CliContext, err: unknown, argv: string[]): void {
   } else {
     ctx.err(`deltaglider: error: ${message}`);
   }
-  if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.err(err.stack);
+  if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.io.stderr.write(`${err.stack}\n`);
   // A script reading --json output gets the failure as JSON too (the text stays on stderr),
   // shaped like a failed transfer's `error`.
   if (argv.includes('--json')) ctx.json({ error: failure(err) });

@@ -9,7 +9,6 @@
  * after the check, so nothing corrupt is ever left under the requested name.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import { finished, PassThrough, pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +22,7 @@ import { deltaspaceOf, referenceKeyOf, s3Url } from './keys';
 import { type Located, locateOrThrow, toLogicalObject } from './lookup';
 import { type DeltaMetadata, FIELD, isDeltaGliderMetadataKey, parseDeltaMetadata, parseDirectMetadata, readSha256 } from './metadata';
 import type { Metadata } from '../ports/storage';
-import { removeQuietly, tempPathBeside } from './temp-files';
+import { tempFileBeside, type TempFile } from './temp-files';
 import type { LogicalObject, ServiceGetOptions, ServiceGetResult, ServiceVerifyOptions, VerifyResult } from './types';
 
 /** Read size of a cached reference served as is: few calls, still flat memory. */
@@ -233,22 +232,22 @@ async function downloadOnce(
   const zeroDiff = zeroDiffMetadata(bucket, located);
   if (zeroDiff) return copyCachedReference(ctx, bucket, key, located, zeroDiff, destinationPath, options);
   const opened = await openOriginal(ctx, bucket, located, true);
-  let temp: string | undefined;
+  let temp: TempFile | undefined;
   try {
-    temp = await tempPathBeside(destinationPath);
-    await pipeline(opened.body, progressCounter(options.onProgress, opened.size), createWriteStream(temp));
+    temp = await tempFileBeside(destinationPath);
+    await pipeline(opened.body, progressCounter(options.onProgress, opened.size), createWriteStream(temp.path));
     const outcome = opened.outcome();
     if (!outcome) throw new DeltaGliderError('ERR_DG_INTERNAL', `${s3Url(bucket, located.storedKey)}: stream ended without a result`);
     // The streams already enforce this; checking again costs nothing and guards the rename.
     if (opened.expectedSha256 !== undefined && outcome.sha256 !== opened.expectedSha256) {
       throw sha256Mismatch(s3Url(bucket, located.storedKey), opened.expectedSha256, outcome.sha256);
     }
-    await rename(temp, destinationPath);
+    await temp.commit();
     ctx.metrics.increment(METRIC.download, 1, { kind: located.kind });
     return { bucket, key, kind: located.kind, sha256: outcome.sha256, size: outcome.size };
   } catch (err) {
     opened.body.destroy();
-    if (temp !== undefined) await removeQuietly(temp);
+    await temp?.discard();
     throw err;
   }
 }
@@ -267,18 +266,18 @@ async function copyCachedReference(
   options: ServiceGetOptions,
 ): Promise<ServiceGetResult> {
   const reference = await fetchReference(ctx, bucket, located, meta);
-  let temp: string | undefined;
+  let temp: TempFile | undefined;
   try {
-    temp = await tempPathBeside(destinationPath);
+    temp = await tempFileBeside(destinationPath);
     const hasher = new HashingStream(meta.fileSha256, `${s3Url(bucket, located.storedKey)} (cached reference)`);
     // A streamed copy, not copyFile(): copyFile would give the copy the cache file's 0600
     // mode, where every other download gets the usual mode the umask allows.
-    await pipeline(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), hasher, progressCounter(options.onProgress, reference.size), createWriteStream(temp));
-    await rename(temp, destinationPath);
+    await pipeline(createReadStream(reference.path, { highWaterMark: COPY_CHUNK }), hasher, progressCounter(options.onProgress, reference.size), createWriteStream(temp.path));
+    await temp.commit();
     ctx.metrics.increment(METRIC.download, 1, { kind: located.kind });
     return { bucket, key, kind: located.kind, sha256: meta.fileSha256, size: hasher.size };
   } catch (err) {
-    if (temp !== undefined) await removeQuietly(temp);
+    await temp?.discard();
     throw err;
   } finally {
     await reference.release();

@@ -4,7 +4,7 @@
  * cache, migrate of a prefix that already holds deltas. s3rver has no ACLs: the passthrough
  * is checked with a mocked S3Client, and the error against s3rver must be clear.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 

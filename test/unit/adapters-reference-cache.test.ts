@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,6 +52,49 @@ describe('FsReferenceCache', () => {
     expect(entries()).toHaveLength(1);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
     await expect(cache.get('NOT-A-SHA')).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT' });
+  });
+
+  it('an entry that is a symlink (even to the right bytes) is dropped as a miss, never read', async () => {
+    const cache = new FsReferenceCache({ dir });
+    const bytes = Buffer.from('the real reference bytes');
+    (await cache.put(sha(bytes), Readable.from([bytes]))).release();
+    const entry = join(dir, entries()[0]);
+    const elsewhere = join(dir, '..', 'planted.bin');
+    writeFileSync(elsewhere, bytes); // a file someone could change after the check
+    rmSync(entry);
+    symlinkSync(elsewhere, entry);
+    expect(await cache.get(sha(bytes))).toBeNull();
+    expect(existsSync(entry)).toBe(false);
+    expect(readFileSync(elsewhere)).toEqual(bytes); // the target itself is left alone
+  });
+
+  it('refuses a cache directory others can write to, one owned by another user, or a symlink', async () => {
+    const bytes = Buffer.from('ref');
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o777);
+    await expect(new FsReferenceCache({ dir }).get(sha(bytes))).rejects.toMatchObject({
+      code: 'ERR_DG_CACHE_UNSAFE', message: expect.stringContaining('chmod 700'),
+    });
+    chmodSync(dir, 0o700);
+    expect(await new FsReferenceCache({ dir }).get(sha(bytes))).toBeNull();
+
+    const link = join(dir, '..', 'link');
+    symlinkSync(dir, link);
+    await expect(new FsReferenceCache({ dir: link }).get(sha(bytes))).rejects.toMatchObject({ code: 'ERR_DG_CACHE_UNSAFE' });
+
+    if (process.getuid?.() === 0) {
+      chownSync(dir, 4321, 4321); // as root (CI): a directory another user owns
+      await expect(new FsReferenceCache({ dir }).get(sha(bytes))).rejects.toMatchObject({
+        code: 'ERR_DG_CACHE_UNSAFE', message: expect.stringContaining('another user'),
+      });
+      chownSync(dir, 0, 0);
+      // ... and an entry another user owns is not used.
+      const cache = new FsReferenceCache({ dir });
+      (await cache.put(sha(bytes), Readable.from([bytes]))).release();
+      const entry = join(dir, entries()[0]);
+      chownSync(entry, 4321, 4321);
+      expect(await cache.get(sha(bytes))).toBeNull();
+    }
   });
 
   it('detects a corrupted entry, drops it and reports a miss', async () => {

@@ -3,7 +3,7 @@
  * rebuilding them byte-exact on the way back. Local -> S3, S3 -> local, S3 -> S3 (rebuilt and
  * re-stored, so the destination deltaspace gets its own reference), `-` for stdin/stdout.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,8 +19,9 @@ import { parseMetadataOption, userMetadata } from '../metadata-option';
 import { mapLimit } from '../../core/concurrency';
 import { createProgress, Progress } from '../progress';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
-import { keyBaseName } from '../s3-url';
+import { scratchDir } from '../../core/temp-files';
 import { failure, putOutcome, resultLine, TransferResult } from '../transfer-report';
+import { MAX_RATIO, numberOption } from '../number-option';
 
 /** Transfers in flight at once for --recursive (each is disk + network + codec bound). */
 export const PARALLEL_TRANSFERS = 4;
@@ -50,7 +51,7 @@ export function builder(y: Argv): Argv<CpArgs> {
       .option('dryrun', { type: 'boolean', describe: 'Show what would be transferred, change nothing' })
       .option('only-show-errors', { type: 'boolean', describe: 'Print only errors' })
       .option('delta', { type: 'boolean', default: true, describe: 'Store delta candidates as deltas (--no-delta stores files as they are)' })
-      .option('max-ratio', { type: 'number', describe: 'Keep a delta only if delta size <= ratio * file size (0..1, default 0.5)' })
+      .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1, default 0.5)' }))
       .option('content-type', { type: 'string', describe: 'Content type to store with uploaded objects' })
       .option('metadata', { type: 'string', describe: 'User metadata: k=v,k2=v2 or a JSON object' }),
   ) as unknown as Argv<CpArgs>;
@@ -69,9 +70,6 @@ async function runCp(ctx: CliContext, rawArgs: CpArgs): Promise<void> {
   const args = { ...rawArgs, source: stdioArgument(ctx, rawArgs.source), destination: stdioArgument(ctx, rawArgs.destination) };
   const recursive = Boolean(args.recursive);
   checkArguments({ source: args.source, destination: args.destination, recursive });
-  if (args.maxRatio !== undefined && !(args.maxRatio >= 0 && args.maxRatio <= 1)) {
-    throw usageError(`--max-ratio must be a number from 0 to 1 (got ${args.maxRatio})`);
-  }
   const putOptions: ServicePutOptions = {
     ...(args.maxRatio !== undefined ? { maxRatio: args.maxRatio } : {}),
     ...(args.delta === false ? { noDelta: true } : {}),
@@ -205,9 +203,10 @@ class TransferExecutor {
   ): Promise<Partial<TransferResult>> {
     const head = await this.service.head(from.bucket, from.key);
     if (!head) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `s3://${from.bucket}/${from.key} does not exist`);
-    const dir = await mkdtemp(join(tmpdir(), 'dg-cp-'));
+    const scratch = await scratchDir(join(tmpdir(), 'deltaglider'));
     try {
-      const file = join(dir, keyBaseName(to.key) || 'object');
+      // The key decides how it is stored, not this name (a key's last segment could be `..`).
+      const file = join(scratch.path, 'object');
       await this.service.get(from.bucket, from.key, file, { onProgress: (bytes) => onProgress(bytes / 2, head.size) });
       const put = await this.service.put(file, to.bucket, to.key, {
         ...this.putOptions,
@@ -217,7 +216,7 @@ class TransferExecutor {
       });
       return putOutcome(put);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await scratch.dispose();
     }
   }
 }

@@ -19,6 +19,7 @@ import type { CodecStream, DeltaInfo, SecondaryCompression } from '../../codec';
 import { DeltaGliderError } from '../../errors';
 import { CliContext, usageError } from '../context';
 import { humanSize } from '../format';
+import { numberOption } from '../number-option';
 
 const STDIO = '-';
 const MIN_WINDOW = 16 * 1024;
@@ -128,10 +129,9 @@ function encodeCommand(ctx: CliContext): CommandModule<object, EncodeArgs> {
           default: 'auto' as const,
           describe: 'Secondary compression of the delta sections (none = plain RFC 3284)',
         })
-        .option('lzma-preset', {
-          type: 'number',
+        .option('lzma-preset', numberOption('lzma-preset', { min: 0, max: 9, integer: true }, {
           describe: 'Use liblzma at this preset (0..9) for all secondary compression (default: our fast LZMA2 encoder for large pieces, liblzma -1 for small ones)',
-        })
+        }))
         .option('window-size', { type: 'string', describe: 'Target bytes per window, 16K..16M (default 16M)' })
         .option('checksum', { type: 'boolean', default: true, describe: 'Write adler32 window checksums (--no-checksum to omit)' })
         .option('json', { type: 'boolean', describe: 'Print the result as JSON' }) as unknown as Argv<EncodeArgs>,
@@ -145,9 +145,6 @@ async function encode(ctx: CliContext, args: EncodeArgs): Promise<void> {
     throw usageError(`--window-size must be between 16K and 16M (got ${windowSize})`);
   }
   const preset = args['lzma-preset'];
-  if (preset !== undefined && !(Number.isInteger(preset) && preset >= 0 && preset <= 9)) {
-    throw usageError(`--lzma-preset must be an integer 0..9 (got ${preset})`);
-  }
   const sourceSize = args.source === undefined ? undefined : await fileSize(args.source, 'source');
   if (!isStdio(args.target)) await fileSize(args.target, 'target');
   const toStdout = isStdio(args.delta);

@@ -13,6 +13,7 @@ import { filterFromArgs } from '../filters';
 import { humanSize, savedPercent } from '../format';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { formatS3Url, isS3Url, parseS3Url } from '../s3-url';
+import { CONCURRENCY, MAX_RATIO, numberOption } from '../number-option';
 
 interface MigrateArgs extends GlobalArgs {
   source: string;
@@ -44,8 +45,8 @@ export function migrateCommand(ctx: CliContext): CommandModule<object, MigrateAr
           })
           .option('include', { type: 'string', array: true, describe: 'Migrate paths matching this glob (later filters win)' })
           .option('exclude', { type: 'string', array: true, describe: 'Skip paths matching this glob (later filters win)' })
-          .option('concurrency', { type: 'number', default: 4, describe: 'Objects in flight' })
-          .option('max-ratio', { type: 'number', describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' }),
+          .option('concurrency', numberOption('concurrency', CONCURRENCY, { default: 4, describe: 'Objects in flight (1..1024)' }))
+          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' })),
       ) as unknown as Argv<MigrateArgs>,
     handler: (args: MigrateArgs) => runMigrate(ctx, args),
   };
@@ -58,9 +59,6 @@ async function runMigrate(ctx: CliContext, args: MigrateArgs): Promise<void> {
   const source = parseS3Url(args.source);
   const destination = parseS3Url(args.destination);
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw usageError('--concurrency must be a positive integer');
-  if (args.maxRatio !== undefined && !(args.maxRatio >= 0 && args.maxRatio <= 1)) {
-    throw usageError(`--max-ratio must be a number from 0 to 1 (got ${args.maxRatio})`);
-  }
   const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
   if (!args.dryRun && !args.yes) {

@@ -10,6 +10,7 @@ import { presignDownload } from '../../core/rehydrate';
 import { CliContext, usageError } from '../context';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { parseS3Url } from '../s3-url';
+import { numberOption } from '../number-option';
 
 /** SigV4 presigned URLs live at most 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -27,7 +28,7 @@ export function presignCommand(ctx: CliContext): CommandModule<object, PresignAr
       withGlobalOptions(
         y
           .positional('path', { type: 'string', demandOption: true, describe: 's3://bucket/key' })
-          .option('expires-in', { type: 'number', default: 3600, describe: `Seconds the URL stays valid (1..${MAX_PRESIGN_SECONDS})` }),
+          .option('expires-in', numberOption('expires-in', { min: 1, max: MAX_PRESIGN_SECONDS, integer: true }, { default: 3600, describe: `Seconds the URL stays valid (1..${MAX_PRESIGN_SECONDS})` })),
       ) as unknown as Argv<PresignArgs>,
     handler: (args: PresignArgs) => runPresign(ctx, args),
   };
@@ -37,9 +38,6 @@ async function runPresign(ctx: CliContext, args: PresignArgs): Promise<void> {
   const { bucket, key } = parseS3Url(args.path);
   if (key === '' || key.endsWith('/')) throw usageError(`${args.path} is a bucket or prefix; give an object key`);
   const seconds = args.expiresIn;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {
-    throw usageError(`--expires-in must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} (got ${seconds})`);
-  }
   const runtime = openRuntime(args, ctx.io);
   try {
     const target = await presignDownload(runtime.storage, runtime.service, bucket, key, { expiresInSeconds: seconds });

@@ -6,10 +6,11 @@
 import type { Argv, CommandModule } from 'yargs';
 
 import { computeBucketStats, STATS_MODES, type BucketStats, type StatsMode } from '../../core/stats';
-import { CliContext, usageError } from '../context';
+import { CliContext } from '../context';
 import { humanSize } from '../format';
 import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { bucketArgument } from '../bucket-argument';
+import { numberOption } from '../number-option';
 
 interface StatsArgs extends GlobalArgs {
   bucket: string;
@@ -34,7 +35,7 @@ export function statsCommand(ctx: CliContext): CommandModule<object, StatsArgs> 
           })
           .option('refresh', { type: 'boolean', describe: 'Recompute even if the cached result is still valid' })
           .option('cache', { type: 'boolean', default: true, describe: 'Use and update the cache in the bucket (--no-cache: neither)' })
-          .option('max-objects', { type: 'number', describe: 'Stop listing after this many stored objects' }),
+          .option('max-objects', numberOption('max-objects', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'Stop listing after this many stored objects' })),
       ) as unknown as Argv<StatsArgs>,
     handler: (args: StatsArgs) => runStats(ctx, args),
   };
@@ -42,9 +43,6 @@ export function statsCommand(ctx: CliContext): CommandModule<object, StatsArgs> 
 
 async function runStats(ctx: CliContext, args: StatsArgs): Promise<void> {
   const bucket = bucketArgument(args.bucket);
-  if (args.maxObjects !== undefined && !(Number.isInteger(args.maxObjects) && args.maxObjects > 0)) {
-    throw usageError(`--max-objects must be a positive integer (got ${args.maxObjects})`);
-  }
   const runtime = openRuntime(args, ctx.io);
   try {
     const result = await computeBucketStats(runtime.storage, bucket, {

@@ -26,6 +26,7 @@ import {
   type AnySyncEntry, type LocalSyncEntry, type S3SyncEntry, type SyncSide,
 } from '../sync-endpoints';
 import { failure, putOutcome, resultLine, type TransferResult } from '../transfer-report';
+import { CONCURRENCY, MAX_RATIO, numberOption } from '../number-option';
 
 export const DEFAULT_SYNC_CONCURRENCY = 8;
 
@@ -59,8 +60,8 @@ export function syncCommand(ctx: CliContext): CommandModule<object, SyncArgs> {
           .option('exclude', { type: 'string', array: true, describe: 'Skip paths matching this glob (later filters win)' })
           .option('dryrun', { type: 'boolean', describe: 'Show what would be done, change nothing' })
           .option('only-show-errors', { type: 'boolean', describe: 'Print only errors' })
-          .option('concurrency', { type: 'number', default: DEFAULT_SYNC_CONCURRENCY, describe: 'Transfers in flight' })
-          .option('max-ratio', { type: 'number', describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' }),
+          .option('concurrency', numberOption('concurrency', CONCURRENCY, { default: DEFAULT_SYNC_CONCURRENCY, describe: 'Transfers in flight (1..1024)' }))
+          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' })),
       ) as unknown as Argv<SyncArgs>,
     handler: (args: SyncArgs) => runSync(ctx, args),
   };
@@ -76,10 +77,6 @@ async function runSync(ctx: CliContext, args: SyncArgs): Promise<void> {
   const destination = parseSyncSide(args.destination, ctx.io.cwd);
   const direction = directionOf(source, destination);
   const concurrency = args.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--concurrency must be a positive integer (got ${args.concurrency})`);
-  if (args.maxRatio !== undefined && !(args.maxRatio >= 0 && args.maxRatio <= 1)) {
-    throw usageError(`--max-ratio must be a number from 0 to 1 (got ${args.maxRatio})`);
-  }
   const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
   const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio });
