@@ -8,7 +8,8 @@
  *
  *   npm run bench:cli -- [CORPUS_DIR] [--sets A-ts-zip,A-ts-tar] [--large-size 1G] [--keep]
  *
- * CORPUS_DIR defaults to ./.bench/corpus. --large-size 0 skips the large file; the issue's
+ * CORPUS_DIR defaults to ./.bench/corpus, where scripts/make-corpus.sh (npm run bench:corpus)
+ * writes it. --large-size 0 skips the large file; the issue's
  * case is --large-size 6G. Needs the compiled CLI (npm run build:ts) and /usr/bin/time.
  */
 const { spawn } = require('node:child_process');

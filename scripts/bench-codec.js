@@ -4,7 +4,8 @@
  * Codec benchmark: our encoder/decoder (the built library, dist/lib/codec encodeFile/decodeFile,
  * each run in its own node process: this script re-invoked with --child)
  * against `xdelta3 -e -9` and `zstd --patch-from --long=31 -3`, on every consecutive pair
- * of files (version order) in each sub-folder of DIR; then SHA-256 throughput of ours
+ * of files (version order) in each sub-folder of DIR (the corpus of scripts/make-corpus.sh,
+ * `npm run bench:corpus`, is in .bench/corpus); then SHA-256 throughput of ours
  * against `openssl dgst -sha256` on a generated 1 GiB file.
  *
  *   npm run bench:codec -- DIR [--only NAME[,NAME]] [--max-pairs N] [--no-sha] [--sha-mib N]

@@ -3,14 +3,14 @@
 # encoder, whose every output liblzma must decode back exactly.
 #   FUZZ_SECONDS=60 FUZZ_ENCODER_SECONDS=20 (defaults) scripts/fuzz.sh [extra libFuzzer flags]
 # Builds native/fuzz/fuzz_decoder.c with clang into native/build-fuzz, seeds a corpus in a
-# temp dir from the xdelta3 vectors (plus small deltas made with xdelta3 when it is
-# installed), runs, and exits non-zero when a crash or leak is found (the reproducer is
-# left in the temp dir, whose path is printed). FUZZ_KEEP_CORPUS=/some/dir copies the final
-# corpus there (outside the repo) for later runs or coverage reports.
+# temp dir from the xdelta3 vectors in test/fixtures/xdelta3 (plus small deltas made with
+# xdelta3 when it is installed), runs, and exits non-zero when a crash or leak is found (the
+# reproducer is left in the temp dir, whose path is printed). FUZZ_KEEP_CORPUS=/some/dir
+# copies the final corpus there (outside the repo) for later runs or coverage reports.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/native/build-fuzz"
-vectors="${DG_VECTORS_DIR:-$root/../shared/vectors/xdelta3}"
+vectors="${DG_VECTORS_DIR:-$root/test/fixtures/xdelta3}"
 seconds="${FUZZ_SECONDS:-60}"
 encoder_seconds="${FUZZ_ENCODER_SECONDS:-20}"
 
@@ -44,7 +44,7 @@ done
 if command -v xdelta3 >/dev/null; then
   gen="$work/gen"
   mkdir -p "$gen"
-  head -c 6000 "$vectors/data/s100k.bin" >"$gen/src"
+  head -c 6000 "$vectors/data/mixed-src.bin" >"$gen/src"
   { head -c 2000 "$gen/src"; head -c 300 "$vectors/data/text4k.bin"; tail -c 3500 "$gen/src"; \
     head -c 2500 "$gen/src"; } >"$gen/tgt"
   i=0

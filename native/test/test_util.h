@@ -98,6 +98,7 @@ typedef struct {
   char target[160];
   char delta[160];
   char target_sha256[65];
+  int windows; /* how many windows xdelta3's printhdrs counted */
 } vector_case;
 
 /* Copies the string value of "key" found in [obj, obj_end) into out; "" for null. */
@@ -117,6 +118,18 @@ static int json_field(const char *obj, const char *obj_end, const char *key, cha
   memcpy(out, p, (size_t)(q - p));
   out[q - p] = 0;
   return 1;
+}
+
+/* The non-negative integer value of "key" in [obj, obj_end); -1 when absent or not one. */
+static int json_int(const char *obj, const char *obj_end, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *p = strstr(obj, pat);
+  if (!p || p >= obj_end) return -1;
+  p += strlen(pat);
+  while (*p == ' ') p++;
+  if (*p < '0' || *p > '9') return -1;
+  return (int)strtol(p, NULL, 10);
 }
 
 /* Parses every case of the manifest; returns the count (0 on failure). */
@@ -139,7 +152,8 @@ static int load_manifest(const char *dir, vector_case *cases, int max) {
         json_field(p, end, "source", c->source, sizeof c->source) &&
         json_field(p, end, "target", c->target, sizeof c->target) &&
         json_field(p, end, "delta", c->delta, sizeof c->delta) &&
-        json_field(p, end, "target_sha256", c->target_sha256, sizeof c->target_sha256))
+        json_field(p, end, "target_sha256", c->target_sha256, sizeof c->target_sha256) &&
+        (c->windows = json_int(p, end, "windows")) >= 0)
       n++;
     p = end;
   }

@@ -16,8 +16,8 @@ import type { DecodeOptions } from '../../lib/codec/types';
 import { DeltaGliderError } from '../../lib/errors';
 import { prng } from '../helpers/gen-data';
 import { addWindow, fileHeader, varint, window } from '../helpers/vcdiff-build';
+import { VECTORS } from '../helpers/xdelta3-vectors';
 
-const VECTORS = join(__dirname, '../../../shared/vectors/xdelta3');
 const CODEC_FAILURES = [
   'ERR_DG_CORRUPT_DELTA',
   'ERR_DG_CHECKSUM',

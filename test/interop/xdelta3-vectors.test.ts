@@ -1,5 +1,5 @@
 /**
- * Every delta the real xdelta3 3.0.11 wrote in shared/vectors/xdelta3 decodes, through
+ * Every delta the real xdelta3 3.0.11 wrote in test/fixtures/xdelta3 decodes, through
  * lib/codec's public API, to the exact target; DJW/FGK secondary compression is refused
  * with ERR_DG_UNSUPPORTED and leaves no output behind.
  */
@@ -12,8 +12,7 @@ import { Readable } from 'node:stream';
 import { createDecodeStream, decodeFile } from '../../lib/codec';
 import { DeltaGliderError } from '../../lib/errors';
 import { prng } from '../helpers/gen-data';
-
-const VECTORS = join(__dirname, '../../../shared/vectors/xdelta3');
+import { VECTORS } from '../helpers/xdelta3-vectors';
 
 interface Case {
   name: string;

@@ -16,6 +16,7 @@ function runNode(script: string): { status: number | null; signal: NodeJS.Signal
     const os = require('node:os');
     const path = require('node:path');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-shrunk-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     const file = (name) => path.join(dir, name);
     const bytes = require('node:crypto').randomBytes(4 * 1024 * 1024);
     const report = (p) => p.then(() => console.log('ok'), (e) => console.log(e.code + ' ' + e.message));

@@ -8,8 +8,8 @@ import type { CliIO } from '../../lib/cli/context';
 import { main } from '../../lib/cli/main';
 import { inspectDelta } from '../../lib/codec/inspect';
 import { randomBytes, sparseEdits, textBytes } from '../helpers/gen-data';
+import { VECTORS } from '../helpers/xdelta3-vectors';
 
-const VECTORS = join(__dirname, '../../../shared/vectors/xdelta3');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 interface Run {
@@ -165,7 +165,7 @@ describe('delta encode / decode', () => {
     const delta = join(dir, 'bad.vcdiff');
     writeFileSync(delta, Buffer.concat([readFileSync(join(VECTORS, 'deltas/mixed-S-none.vcdiff')).subarray(0, 300)]));
     const out = join(dir, 'bad.out');
-    const r = await cli(['delta', 'decode', '-s', join(VECTORS, 'data/s100k.bin'), delta, out]);
+    const r = await cli(['delta', 'decode', '-s', join(VECTORS, 'data/mixed-src.bin'), delta, out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ERR_DG_CORRUPT_DELTA');
     expect(readdirSync(dir).filter((f) => f.includes('bad.out'))).toEqual([]);
@@ -180,7 +180,7 @@ describe('delta encode / decode', () => {
 
   test('decodes what xdelta3 wrote (a vector)', async () => {
     const out = join(dir, 'vec.out');
-    const r = await cli(['delta', 'decode', '-s', join(VECTORS, 'data/s200k.bin'), join(VECTORS, 'deltas/multiwindow-W16384.vcdiff'), out]);
+    const r = await cli(['delta', 'decode', '-s', join(VECTORS, 'data/mixed-src.bin'), join(VECTORS, 'deltas/multiwindow-W16384.vcdiff'), out]);
     expect(r.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(VECTORS, 'manifest.json'), 'utf8'));
     const c = manifest.cases.find((x: { name: string }) => x.name === 'multiwindow-W16384');
@@ -222,7 +222,7 @@ describe('delta info', () => {
     const text = r.stdout.toString();
     const info = await inspectDelta(vector);
     expect(text).toContain('secondary compressor: lzma');
-    expect(text).toContain('"t200k.bin//s200k.bin/"');
+    expect(text).toContain('"mixed-tgt.bin//mixed-src.bin/"');
     expect(text).toContain(`windows:              ${info.windows.length}`);
     const windowLines = text.split('\n').filter((l) => /^\s*\d+\s+\d+\s+SOURCE/.test(l));
     expect(windowLines).toHaveLength(info.windows.length);

@@ -6,8 +6,7 @@ import { inspectDelta } from '../../lib/codec/inspect';
 import type { DeltaInfo } from '../../lib/codec/types';
 import { DeltaGliderError } from '../../lib/errors';
 import { addWindow, fileHeader, varint, window } from '../helpers/vcdiff-build';
-
-const VECTORS = join(__dirname, '../../../shared/vectors/xdelta3');
+import { VECTORS } from '../helpers/xdelta3-vectors';
 
 interface Case {
   name: string;

@@ -1,6 +1,6 @@
 /* One VCDIFF window: header parsing, section decompression, instruction execution into
  * the window buffer, Adler-32 check and SHA-256. Every size and address read from the
- * delta is checked before it is used; see vcdiff-format.md sections 1.4-1.7 and 2.1-2.2. */
+ * delta is checked before it is used (window format: RFC 3284 sections 4.2-4.3 and 5). */
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
-/* Internal VCDIFF definitions shared by the decoder and the encoder (RFC 3284 + the xdelta3
- * extensions described in shared/docs/vcdiff-format.md). Not part of the public API. */
+/* Internal VCDIFF definitions shared by the decoder and the encoder: RFC 3284 plus what
+ * xdelta3 adds to it (secondary compression of the sections, an application header, an
+ * Adler-32 per window; the defines below). Not part of the public API. */
 #ifndef DG_VCDIFF_H
 #define DG_VCDIFF_H
 
