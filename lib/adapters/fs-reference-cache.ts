@@ -43,8 +43,6 @@ export class FsReferenceCache implements ReferenceCache {
   readonly maxBytes: number;
   private readonly key?: Buffer;
   private readonly suffix: string;
-  /** The directory passed assertPrivateDir() (checked once per instance). */
-  private checked = false;
 
   constructor(options: FsReferenceCacheOptions) {
     this.dir = options.dir;
@@ -209,10 +207,8 @@ export class FsReferenceCache implements ReferenceCache {
   }
 
   private async ensureDirs(): Promise<void> {
-    if (this.checked) return;
     await mkdir(join(this.dir, TMP), { recursive: true, mode: 0o700 });
     for (const dir of [this.dir, join(this.dir, TMP)]) await assertPrivateDir(dir);
-    this.checked = true;
   }
 
   private entryPath(sha256: string): string {

@@ -44,6 +44,12 @@ export class MemoryStorage implements StoragePort {
   readonly calls: string[] = [];
   hook: StorageHook | undefined;
   afterHook: StorageAfterHook | undefined;
+  /**
+   * Damage a GET body on its way (the stored object stays intact): return other bytes (a
+   * flipped bit, a body cut short), or `{ failAfter }` to end the stream with an error
+   * (a reset) after that many bytes; undefined leaves it alone.
+   */
+  bodyFault: ((key: string, body: Buffer) => Buffer | { failAfter: number } | undefined) | undefined;
   private readonly chunkSize: number;
   private clock = 0;
 
@@ -125,9 +131,17 @@ export class MemoryStorage implements StoragePort {
     return this.run('get', bucket, key, undefined, async () => {
       const obj = this.bucket(bucket).get(key);
       if (!obj) throw new DeltaGliderError('ERR_DG_NOT_FOUND', `s3://${bucket}/${key}: not found`);
-      const chunks: Buffer[] = [];
-      for (let i = 0; i < obj.body.length; i += this.chunkSize) chunks.push(obj.body.subarray(i, i + this.chunkSize));
-      return { body: Readable.from(chunks), head: this.headOf(key, obj) };
+      const fault = this.bodyFault?.(key, obj.body);
+      const bytes = Buffer.isBuffer(fault) ? fault : obj.body;
+      const cut = fault !== undefined && !Buffer.isBuffer(fault) ? fault.failAfter : undefined;
+      const chunkSize = this.chunkSize;
+      async function* chunks(): AsyncGenerator<Buffer> {
+        for (let i = 0; i < bytes.length; i += chunkSize) {
+          if (cut !== undefined && i >= cut) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+          yield bytes.subarray(i, i + chunkSize);
+        }
+      }
+      return { body: Readable.from(chunks()), head: this.headOf(key, obj) };
     });
   }
 

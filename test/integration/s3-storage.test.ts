@@ -6,7 +6,6 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { S3Storage } from '../../lib/adapters/s3-storage';
 import { mapS3Error } from '../../lib/adapters/s3-errors';
 import { listAll } from '../../lib/ports/storage';
+import { startS3rver } from '../helpers/s3rver-child';
 
 const MiB = 1024 * 1024;
 const bucket = `dg-s3storage-${process.pid}-${Date.now().toString(36)}`;
@@ -133,7 +133,7 @@ describe('S3Storage on s3rver', () => {
   // --openssl-legacy-provider; without it every truncated ListObjectsV2 page is a 500. When
   // the shared server lacks DES, this test starts its own s3rver child with the flag.
   it('lists with small pages, prefixes and delimiters', async () => {
-    const server = desAvailable() ? undefined : await startLegacyS3rver(work);
+    const server = desAvailable() ? undefined : await startS3rver(work);
     const storage = server ? newStorage({ endpointUrl: server.endpoint }) : newStorage();
     if (server) await storage.createBucket(bucket);
     try {
@@ -287,28 +287,6 @@ describe('S3Storage on s3rver', () => {
 });
 
 /** An s3rver in a child process with OpenSSL's legacy provider (for DES continuation tokens). */
-async function startLegacyS3rver(work: string): Promise<{ endpoint: string; stop(): void }> {
-  const directory = mkdtempSync(join(work, 's3rver-'));
-  const script = `
-    const S3rver = require('s3rver');
-    new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)} })
-      .run().then(({ port }) => console.log('PORT ' + port));`;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script], {
-    cwd: join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`s3rver child exited with ${code}`)));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
-}
-
 function desAvailable(): boolean {
   try {
     createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));

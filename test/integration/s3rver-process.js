@@ -1,10 +1,14 @@
 // Runs s3rver in its own process and prints its port as one JSON line.
+//   node --openssl-legacy-provider s3rver-process.js DIRECTORY [--ignore-if-none-match]
 // Own process because s3rver encrypts listing continuation tokens with DES, which Node 20's
 // OpenSSL 3 only offers with --openssl-legacy-provider; the flag stays out of jest's processes.
 'use strict';
 const S3rver = require('s3rver');
 
 const directory = process.argv[2];
+// Raw: If-None-Match ignored, as s3rver itself and S3-compatible stores without conditional
+// writes do (where write races show). Writes stay atomic either way.
+const enforceIfNoneMatch = !process.argv.includes('--ignore-if-none-match');
 const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
 
 // Two things real S3 does and s3rver does not, added in front of it so that the tests
@@ -42,7 +46,7 @@ function oneAtATime(req, res, handle) {
       new Promise((resolve) => {
         res.on('close', resolve);
         const creates = req.method === 'PUT' || (req.method === 'POST' && req.url.includes('uploadId='));
-        if (creates && req.headers['if-none-match'] === '*' && exists(req.url)) {
+        if (enforceIfNoneMatch && creates && req.headers['if-none-match'] === '*' && exists(req.url)) {
           req.resume(); // drain the body the client sends anyway
           preconditionFailed(res);
           return;
