@@ -8,6 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { planTransfers } from '../../lib/cli/cp-plan';
+import { filterFromArgs } from '../../lib/cli/filters';
+import type { DeltaServiceApi } from '../../lib/core/types';
 import { CliHarness, randomBytes } from './cli-harness';
 
 const BIN = resolve(__dirname, '../../bin/deltaglider');
@@ -56,6 +59,16 @@ describe('cli safety (file:// store)', () => {
     const recursive = await h.run(['cp', 's3://bkt/dir/', 'tree/', '--recursive']);
     expect(recursive.code).toBe(1);
     expect(recursive.stderr).toContain('not a safe relative path');
+  });
+
+  it("an object whose key ends in '..' is not downloaded under that name (the temp file would land outside)", async () => {
+    // Stores that allow such keys (S3 does): planned through a service that has one.
+    const object = { bucket: 'evil', key: 'x/..', storedKey: 'x/..', kind: 'direct' as const, size: 1, storedSize: 1 };
+    const service = { head: async () => object } as unknown as DeltaServiceApi;
+    mkdirSync(h.path('dest'));
+    await expect(
+      planTransfers({ source: 's3://evil/x/..', destination: 'dest/', recursive: false, filter: filterFromArgs([]), cwd: h.cwd, service }),
+    ).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT', message: expect.stringContaining('refusing to download') });
   });
 
   it('a symlink planted inside a bucket directory is never followed', async () => {
