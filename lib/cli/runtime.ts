@@ -49,7 +49,15 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   maxRatio?: number;
+  deltaFormat?: 'auto' | 'vcdiff';
 }
+
+/** `--delta-format`, for the commands that write objects (cp, sync, migrate, mv). */
+export const DELTA_FORMAT_OPTION = {
+  choices: ['auto', 'vcdiff'] as const,
+  describe:
+    'auto: DeltaGlider picks the smallest delta, its archive-aware ones included; vcdiff: plain VCDIFF only, readable by the Python DeltaGlider and xdelta3 (env DG_DELTA_FORMAT; a bucket pinned to vcdiff always gets vcdiff)',
+};
 
 export function resolveStorageConfig(args: GlobalArgs, env: NodeJS.ProcessEnv): { endpointUrl?: string; region?: string; profile?: string } {
   return {
@@ -82,6 +90,7 @@ export function openRuntime(args: GlobalArgs, io: CliIO, options: RuntimeOptions
     metrics,
     env: io.env,
     ...(options.maxRatio !== undefined ? { maxRatio: options.maxRatio } : {}),
+    ...(options.deltaFormat !== undefined ? { deltaFormat: options.deltaFormat } : {}),
   });
   return {
     service,

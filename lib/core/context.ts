@@ -4,6 +4,7 @@ import type { Logger } from '../ports/logger';
 import type { Metrics } from '../ports/metrics';
 import type { ReferenceCache } from '../ports/reference-cache';
 import type { StoragePort } from '../ports/storage';
+import type { BucketConfigStore, DeltaFormatSetting } from './bucket-config';
 import type { CoreCodec } from './codec';
 import type { DeltaPolicy } from './policy';
 import type { ReferenceStore } from './reference';
@@ -30,6 +31,10 @@ export interface ServiceContext {
   maxRaceRetries: number;
   /** First uploads in progress, by bucket and deltaspace: others into it wait for their reference. */
   firstUploads: Map<string, Promise<void>>;
+  /** The delta format this service was told to write (option or DG_DELTA_FORMAT); undefined: not told. */
+  deltaFormat?: DeltaFormatSetting;
+  /** Settings buckets pin for every writer (`.deltaglider/config.json`). */
+  bucketConfigs: BucketConfigStore;
 }
 
 /** Metric names, one place. */

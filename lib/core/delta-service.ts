@@ -12,6 +12,7 @@ import { type Logger, nullLogger } from '../ports/logger';
 import { type Metrics, noopMetrics } from '../ports/metrics';
 import type { ReferenceCache } from '../ports/reference-cache';
 import type { StoragePort } from '../ports/storage';
+import { BucketConfigStore, type DeltaFormatSetting, parseDeltaFormat } from './bucket-config';
 import { type CoreCodec, lazyCodec } from './codec';
 import type { ServiceContext } from './context';
 import { deleteLogical, deleteOrphanReferences, deletePrefix } from './deletion';
@@ -48,7 +49,14 @@ export interface DeltaServiceOptions {
   codec?: CoreCodec;
   /** HEADs in flight when a listing fetches delta sizes (default 12). */
   listConcurrency?: number;
-  /** Environment read for DG_MAX_RATIO / DG_DELTA_EXTENSIONS (default process.env). */
+  /**
+   * Which deltas to write: 'vcdiff' keeps every object readable by the Python DeltaGlider
+   * and xdelta3; 'auto' lets DeltaGlider use its own archive-aware deltas where smaller.
+   * Default: DG_DELTA_FORMAT; else 'auto', except in deltaspaces the Python tool writes to.
+   * A bucket's pinned setting (`deltaglider config set`) wins when it says 'vcdiff'.
+   */
+  deltaFormat?: DeltaFormatSetting;
+  /** Environment read for DG_MAX_RATIO / DG_DELTA_EXTENSIONS / DG_DELTA_FORMAT (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -82,6 +90,8 @@ export class DeltaService implements DeltaServiceApi {
       listConcurrency: Math.max(1, options.listConcurrency ?? 12),
       maxRaceRetries: 6,
       firstUploads: new Map(),
+      deltaFormat: options.deltaFormat ?? parseDeltaFormat(env.DG_DELTA_FORMAT, 'DG_DELTA_FORMAT'),
+      bucketConfigs: new BucketConfigStore(options.storage),
     };
   }
 

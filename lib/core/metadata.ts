@@ -22,6 +22,7 @@ export const FIELD = {
   deltaCmd: 'delta-cmd',
   note: 'note',
   compression: 'compression',
+  deltaFormat: 'delta-format',
 } as const;
 
 export type FieldName = (typeof FIELD)[keyof typeof FIELD];
@@ -124,10 +125,18 @@ export function isMarkedDirect(metadata: Metadata): boolean {
   return readField(metadata, FIELD.compression)?.toLowerCase() === 'none';
 }
 
+/**
+ * The kinds of delta body: VCDIFF (what xdelta3 and the Python tool read; every delta
+ * without `dg-delta-format` is one) and DGD, DeltaGlider's own container (docs/delta-format.md).
+ */
+export const DELTA_KINDS = ['vcdiff', 'dgd'] as const;
+export type DeltaKind = (typeof DELTA_KINDS)[number];
+
 /** What a delta object's metadata must tell us to rebuild it. */
 export interface DeltaMetadata {
   fileSha256: string;
   refSha256: string;
+  deltaFormat: DeltaKind;
   fileSize?: number;
   refKey?: string;
   deltaSize?: number;
@@ -146,6 +155,7 @@ export function parseDeltaMetadata(metadata: Metadata, where: string): DeltaMeta
   return {
     fileSha256: readSha256(metadata, FIELD.fileSha256, where, true),
     refSha256: readSha256(metadata, FIELD.refSha256, where, true),
+    deltaFormat: readDeltaKind(metadata, where),
     fileSize: readSize(metadata, FIELD.fileSize, where),
     refKey,
     deltaSize: readSize(metadata, FIELD.deltaSize, where),
@@ -154,6 +164,17 @@ export function parseDeltaMetadata(metadata: Metadata, where: string): DeltaMeta
     tool: readField(metadata, FIELD.tool),
     note: readField(metadata, FIELD.note),
   };
+}
+
+/** dg-delta-format; a kind this version does not know is refused, never guessed. */
+function readDeltaKind(metadata: Metadata, where: string): DeltaKind {
+  const value = readField(metadata, FIELD.deltaFormat)?.toLowerCase();
+  if (value === undefined) return 'vcdiff';
+  if ((DELTA_KINDS as readonly string[]).includes(value)) return value as DeltaKind;
+  throw new DeltaGliderError(
+    'ERR_DG_UNSUPPORTED',
+    `${where}: delta format "${clip(value)}" is not one this version reads (${DELTA_KINDS.join(', ')}); upgrade DeltaGlider`,
+  );
 }
 
 /** A direct object's metadata: everything optional (objects written by other tools have none). */
@@ -208,6 +229,7 @@ export interface DeltaMetadataInput {
   refSha256: string;
   deltaSize: number;
   deltaCmd: string;
+  deltaFormat: DeltaKind;
   note?: string;
 }
 
@@ -222,6 +244,7 @@ export function deltaMetadata(input: DeltaMetadataInput): Metadata {
     'ref-sha256': input.refSha256,
     'delta-size': String(input.deltaSize),
     'delta-cmd': input.deltaCmd,
+    'delta-format': input.deltaFormat,
     note: input.note,
   });
 }

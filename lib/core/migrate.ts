@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DeltaGliderError } from '../errors';
-import { deltaspaceOf } from './keys';
-import { FirstOfGroupGate, forEachLimit } from './pool';
+import { forEachLimit } from './pool';
 import type { DeltaServiceApi, LogicalObject, ServicePutResult } from './types';
 
 export interface MigrateOptions {
@@ -73,7 +72,6 @@ export async function migrate(source: DeltaServiceApi, dest: DeltaServiceApi, op
   const summary: MigrateSummary = {
     total: 0, migrated: 0, skipped: 0, failed: 0, wouldMigrate: 0, originalBytes: 0, storedBytes: 0, savedBytes: 0, failures: [],
   };
-  const gate = new FirstOfGroupGate();
   const scratch = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dg-migrate-'));
   let counter = 0;
   try {
@@ -82,7 +80,7 @@ export async function migrate(source: DeltaServiceApi, dest: DeltaServiceApi, op
       const destKey = mapKey(object.key.slice(sourcePrefix.length));
       let item: MigrateItem;
       try {
-        item = await migrateOne(source, dest, options, object, destKey, gate, join(scratch, `${counter++}`));
+        item = await migrateOne(source, dest, options, object, destKey, join(scratch, `${counter++}`));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         item = { sourceKey: object.key, destKey, action: 'failed', originalSize: object.size, detail: message };
@@ -104,7 +102,6 @@ async function migrateOne(
   options: MigrateOptions,
   object: LogicalObject,
   destKey: string,
-  gate: FirstOfGroupGate,
   tempFile: string,
 ): Promise<MigrateItem> {
   const base = { sourceKey: object.key, destKey, originalSize: object.size };
@@ -119,9 +116,7 @@ async function migrateOne(
     // get() rebuilds deltas and checks the SHA-256 before the file appears.
     const got = await source.get(options.sourceBucket, object.key, tempFile);
     if (existing?.sha256 === got.sha256) return { ...base, action: 'skipped', detail: 'already at the destination (same SHA-256)' };
-    const put = await gate.run(`${options.destBucket}/${deltaspaceOf(destKey)}`, () =>
-      dest.put(tempFile, options.destBucket, destKey, { maxRatio: options.maxRatio, contentType: object.contentType }),
-    );
+    const put = await dest.put(tempFile, options.destBucket, destKey, { maxRatio: options.maxRatio, contentType: object.contentType });
     return { ...base, originalSize: put.originalSize, action: 'migrated', storedSize: put.storedSize, storedAs: put.storedAs };
   } finally {
     await rm(tempFile, { force: true });

@@ -32,24 +32,3 @@ export async function forEachLimit<T>(
     throw failure.error;
   }
 }
-
-/**
- * Lets the first task of each group run alone, then the rest in parallel. For uploads: the
- * first delta candidate of an empty deltaspace becomes its reference.bin, and uploads racing
- * it would all try to become the reference. Once the first has finished, the others encode
- * against the stored reference concurrently. Memory: one settled promise per group.
- */
-export class FirstOfGroupGate {
-  private readonly firsts = new Map<string, Promise<unknown>>();
-
-  async run<R>(group: string, task: () => Promise<R>): Promise<R> {
-    const first = this.firsts.get(group);
-    if (first) {
-      await first.catch(() => undefined);
-      return task();
-    }
-    const promise = task();
-    this.firsts.set(group, promise);
-    return promise;
-  }
-}

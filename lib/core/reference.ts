@@ -20,13 +20,22 @@ import { HashingStream } from './hashing';
 import {
   deletingKeyOf, deletingPrefixOf, immutableReferenceKey, parseReferenceKey, referenceKeyOf, referencesPrefixOf, s3Url,
 } from './keys';
-import { FIELD, readSha256, referenceMetadata } from './metadata';
+import { FIELD, readField, readSha256, referenceMetadata } from './metadata';
 
 export interface ReferenceInfo {
   key: string;
   sha256: string;
   size: number;
 }
+
+/** The reference to encode against, and whether the Python DeltaGlider writes this deltaspace. */
+export interface CurrentReference extends ReferenceInfo {
+  /** Its `<ds>/reference.bin` says `dg-tool: deltaglider/…` (the Python tool's name for itself). */
+  pythonDeltaspace: boolean;
+}
+
+/** How the Python DeltaGlider signs what it writes (ours: `deltaglider-node/…`). */
+const PYTHON_TOOL = /^deltaglider\//;
 
 export interface CreateReferenceInput {
   bucket: string;
@@ -59,14 +68,15 @@ export class ReferenceStore {
    * reference, else the legacy `<ds>/reference.bin` (buckets written by the Python tool or
    * earlier versions), else null. A legacy reference must carry a valid dg-file-sha256.
    */
-  async current(bucket: string, deltaspace: string): Promise<ReferenceInfo | null> {
+  async current(bucket: string, deltaspace: string): Promise<CurrentReference | null> {
     const [listed, legacy] = await Promise.all([this.listImmutable(bucket, deltaspace), this.headLegacy(bucket, deltaspace)]);
+    const pythonDeltaspace = legacy !== null && PYTHON_TOOL.test(legacy.tool ?? '');
     const usable = listed.filter((r) => !this.unusable.has(`${bucket}/${r.key}`));
     if (usable.length > 0) {
       const newest = usable.reduce((a, b) => (compareAge(a, b) >= 0 ? a : b));
-      return { key: newest.key, sha256: parseReferenceKey(newest.key)!.sha256!, size: newest.size };
+      return { key: newest.key, sha256: parseReferenceKey(newest.key)!.sha256!, size: newest.size, pythonDeltaspace };
     }
-    return legacy;
+    return legacy && { key: legacy.key, sha256: legacy.sha256, size: legacy.size, pythonDeltaspace };
   }
 
   /** Every reference object directly owned by the deltaspace (write-once, parked and legacy). */
@@ -180,11 +190,12 @@ export class ReferenceStore {
     return found;
   }
 
-  private async headLegacy(bucket: string, deltaspace: string): Promise<ReferenceInfo | null> {
+  private async headLegacy(bucket: string, deltaspace: string): Promise<(ReferenceInfo & { tool?: string }) | null> {
     const key = referenceKeyOf(deltaspace);
     const head = await this.storage.head(bucket, key);
     if (!head) return null;
-    return { key, sha256: readSha256(head.metadata, FIELD.fileSha256, s3Url(bucket, key), true), size: head.size };
+    const sha256 = readSha256(head.metadata, FIELD.fileSha256, s3Url(bucket, key), true);
+    return { key, sha256, size: head.size, tool: readField(head.metadata, FIELD.tool) };
   }
 
   /** The key to download: the reference itself, or a parked copy of the same bytes. */

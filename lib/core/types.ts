@@ -41,6 +41,8 @@ export interface ServicePutOptions {
   maxRatio?: number;
   /** Store directly, never as a delta. */
   noDelta?: boolean;
+  /** 'vcdiff': only deltas the Python DeltaGlider and xdelta3 read; 'auto': DeltaGlider's choice (default: the service's). */
+  deltaFormat?: 'auto' | 'vcdiff';
   contentType?: string;
   /** Extra user metadata stored beside the dg-* keys. */
   metadata?: Record<string, string>;

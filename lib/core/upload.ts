@@ -14,15 +14,16 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { CodecResult } from '../codec/types';
+import type { CodecResult, EncodeOptions } from '../codec/types';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import type { Metadata } from '../ports/storage';
 import { METRIC, type ServiceContext } from './context';
 import { assertWritableKey, baseName, deltaKeyOf, deltaspaceOf, hasDeltaSuffix, immutableReferenceKey, s3Url } from './keys';
 import { classifyStored } from './lookup';
-import { deltaMetadata, directMetadata, fitMetadata, userMetadata, ZERO_DIFF_NOTE } from './metadata';
+import type { DeltaFormatSetting } from './bucket-config';
+import { deltaMetadata, directMetadata, type DeltaKind, fitMetadata, userMetadata, ZERO_DIFF_NOTE } from './metadata';
 import { parseMaxRatio } from './policy';
-import type { ReferenceInfo } from './reference';
+import type { CurrentReference, ReferenceInfo } from './reference';
 import { regularFileSize, scratchDir } from './temp-files';
 import { otherFormBefore, settleForms } from './stored-forms';
 import type { ServicePutOptions, ServicePutResult } from './types';
@@ -127,6 +128,8 @@ interface Encoded {
   storedAs: 'reference' | 'delta';
   reference: ReferenceInfo;
   result: CodecResult;
+  /** The kind of delta body written (the zero-diff delta beside a new reference is VCDIFF). */
+  deltaFormat: DeltaKind;
 }
 
 /**
@@ -157,7 +160,7 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
       ...job.user,
       ...deltaMetadata({
         tool: ctx.tool, originalName: job.name, sha256: result.sha256, size: result.size, createdAt,
-        refKey: reference.key, refSha256: reference.sha256, deltaSize: result.deltaSize,
+        refKey: reference.key, refSha256: reference.sha256, deltaSize: result.deltaSize, deltaFormat: encoded.deltaFormat,
         deltaCmd: `deltaglider-node delta encode --source reference.bin ${job.name} ${job.name}.delta`,
         note: storedAs === 'reference' ? ZERO_DIFF_NOTE : undefined,
       }),
@@ -195,7 +198,7 @@ async function encodeForDeltaspace(ctx: ServiceContext, job: UploadJob, deltaPat
   const { bucket, key } = job;
   const deltaspace = deltaspaceOf(key);
   for (;;) {
-    let current: ReferenceInfo | null;
+    let current: CurrentReference | null;
     try {
       current = await ctx.references.current(bucket, deltaspace);
     } catch (err) {
@@ -223,11 +226,15 @@ async function encodeForDeltaspace(ctx: ServiceContext, job: UploadJob, deltaPat
   }
 }
 
-async function encodeAgainst(ctx: ServiceContext, job: UploadJob, current: ReferenceInfo, deltaPath: string): Promise<Encoded | 'retry'> {
+async function encodeAgainst(ctx: ServiceContext, job: UploadJob, current: CurrentReference, deltaPath: string): Promise<Encoded | 'retry'> {
   const { bucket } = job;
   let reference;
+  let format: DeltaFormatSetting;
   try {
-    reference = await ctx.encodeReferences.acquire(current.sha256, () => ctx.references.fetch(bucket, current.key, current.sha256));
+    [reference, format] = await Promise.all([
+      ctx.encodeReferences.acquire(current.sha256, () => ctx.references.fetch(bucket, current.key, current.sha256)),
+      deltaFormatFor(ctx, job, current),
+    ]);
   } catch (err) {
     if (isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) {
       ctx.metrics.increment(METRIC.referenceRace);
@@ -243,9 +250,24 @@ async function encodeAgainst(ctx: ServiceContext, job: UploadJob, current: Refer
     throw err;
   }
   const started = Date.now();
-  const result = await ctx.codec.encodeFile(reference, job.localPath, deltaPath);
+  // `format` is the codec's choice between plain VCDIFF and its own archive-aware deltas.
+  const result = await ctx.codec.encodeFile(reference, job.localPath, deltaPath, { format } as Omit<EncodeOptions, 'reference'>);
   ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
-  return { storedAs: 'delta', reference: current, result };
+  return { storedAs: 'delta', reference: current, result, deltaFormat: (result as { format?: DeltaKind }).format ?? 'vcdiff' };
+}
+
+/**
+ * Which deltas this upload may write. Plain VCDIFF (readable by the Python DeltaGlider and
+ * xdelta3) whenever anyone asks for it: the bucket's pinned setting, the upload's option or
+ * DG_DELTA_FORMAT; 'auto' when one of them says so; otherwise VCDIFF in a deltaspace the
+ * Python tool writes to, and 'auto' everywhere else.
+ */
+async function deltaFormatFor(ctx: ServiceContext, job: UploadJob, current: CurrentReference): Promise<DeltaFormatSetting> {
+  const pinned = (await ctx.bucketConfigs.get(job.bucket))['delta-format'];
+  const asked = job.options.deltaFormat ?? ctx.deltaFormat;
+  if (pinned === 'vcdiff' || asked === 'vcdiff') return 'vcdiff';
+  if (pinned === 'auto' || asked === 'auto') return 'auto';
+  return current.pythonDeltaspace ? 'vcdiff' : 'auto';
 }
 
 /**
@@ -264,7 +286,7 @@ async function createReference(ctx: ServiceContext, job: UploadJob, deltaPath: s
   const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
   ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
   await ctx.cache.put(sha256, { file: job.localPath }).then((cached) => cached.release(), () => undefined);
-  return { storedAs: 'reference', reference, result: { sha256, size, deltaSize } };
+  return { storedAs: 'reference', reference, result: { sha256, size, deltaSize }, deltaFormat: 'vcdiff' };
 }
 
 function formsKeptVanishing(bucket: string, key: string, attempts: number): DeltaGliderError {

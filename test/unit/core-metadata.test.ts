@@ -50,8 +50,8 @@ describe('core metadata', () => {
       'dg-tool': 't/1', 'dg-source-name': 'a.zip', 'dg-file-sha256': SHA_A, 'dg-created-at': '2026-01-02T03:04:05.000Z', 'dg-note': 'reference',
     });
     expect(Object.keys(deltaMetadata({
-      tool: 't', originalName: 'a.zip', sha256: SHA_A, size: 1, createdAt: now, refKey: 'reference.bin', refSha256: SHA_B, deltaSize: 2, deltaCmd: 'c',
-    })).sort()).toEqual(['dg-created-at', 'dg-delta-cmd', 'dg-delta-size', 'dg-file-sha256', 'dg-file-size', 'dg-original-name', 'dg-ref-key', 'dg-ref-sha256', 'dg-tool']);
+      tool: 't', originalName: 'a.zip', sha256: SHA_A, size: 1, createdAt: now, refKey: 'reference.bin', refSha256: SHA_B, deltaSize: 2, deltaFormat: 'vcdiff', deltaCmd: 'c',
+    })).sort()).toEqual(['dg-created-at', 'dg-delta-cmd', 'dg-delta-format', 'dg-delta-size', 'dg-file-sha256', 'dg-file-size', 'dg-original-name', 'dg-ref-key', 'dg-ref-sha256', 'dg-tool']);
     expect(directMetadata({ tool: 't', originalName: 'a.txt', sha256: SHA_A, size: 5, createdAt: now })['dg-compression']).toBe('none');
   });
 

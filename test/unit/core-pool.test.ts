@@ -1,4 +1,4 @@
-import { FirstOfGroupGate, forEachLimit } from '../../lib/core/pool';
+import { forEachLimit } from '../../lib/core/pool';
 
 const tick = (ms = 2) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,39 +39,5 @@ describe('forEachLimit', () => {
     ).rejects.toThrow('boom 2');
     expect(seen.length).toBeLessThan(8);
     await expect(forEachLimit([1], 0, async () => {})).rejects.toThrow(RangeError);
-  });
-});
-
-describe('FirstOfGroupGate', () => {
-  it('runs the first task of a group alone, then the rest together; groups are independent', async () => {
-    const gate = new FirstOfGroupGate();
-    const log: string[] = [];
-    const task = (name: string, ms: number) => async () => {
-      log.push(`start ${name}`);
-      await tick(ms);
-      log.push(`end ${name}`);
-      return name;
-    };
-    const results = await Promise.all([
-      gate.run('a', task('a1', 20)),
-      gate.run('a', task('a2', 1)),
-      gate.run('a', task('a3', 1)),
-      gate.run('b', task('b1', 1)),
-    ]);
-    expect(results).toEqual(['a1', 'a2', 'a3', 'b1']);
-    expect(log.indexOf('start a2')).toBeGreaterThan(log.indexOf('end a1'));
-    expect(log.indexOf('start a3')).toBeGreaterThan(log.indexOf('end a1'));
-    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
-  });
-
-  it('lets the others go on when the first fails', async () => {
-    const gate = new FirstOfGroupGate();
-    const first = gate.run('g', async () => {
-      await tick();
-      throw new Error('first failed');
-    });
-    const second = gate.run('g', async () => 'ok');
-    await expect(first).rejects.toThrow('first failed');
-    await expect(second).resolves.toBe('ok');
   });
 });

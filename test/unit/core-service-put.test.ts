@@ -36,7 +36,7 @@ describe('DeltaService.put', () => {
       build: '7',
       'dg-tool': 'deltaglider-node/test', 'dg-original-name': 'app-1.zip', 'dg-file-sha256': sha256(v1),
       'dg-file-size': String(v1.length), 'dg-created-at': '2026-03-04T05:06:07.000Z', 'dg-ref-key': refKey,
-      'dg-ref-sha256': sha256(v1), 'dg-delta-size': String(delta.body.length),
+      'dg-ref-sha256': sha256(v1), 'dg-delta-size': String(delta.body.length), 'dg-delta-format': 'vcdiff',
       'dg-delta-cmd': 'deltaglider-node delta encode --source reference.bin app-1.zip app-1.zip.delta',
       'dg-note': 'zero-diff (reference identical)',
     });

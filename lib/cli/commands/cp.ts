@@ -18,7 +18,7 @@ import { filterFromArgs } from '../filters';
 import { parseMetadataOption, userMetadata } from '../metadata-option';
 import { mapLimit } from '../../core/concurrency';
 import { createProgress, Progress } from '../progress';
-import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
+import { DELTA_FORMAT_OPTION, GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { scratchDir } from '../../core/temp-files';
 import { failure, putOutcome, resultLine, TransferResult } from '../transfer-report';
 import { MAX_RATIO, numberOption } from '../number-option';
@@ -36,6 +36,7 @@ interface CpArgs extends GlobalArgs {
   onlyShowErrors?: boolean;
   delta?: boolean;
   maxRatio?: number;
+  deltaFormat?: 'auto' | 'vcdiff';
   contentType?: string;
   metadata?: string;
 }
@@ -52,6 +53,7 @@ export function builder(y: Argv): Argv<CpArgs> {
       .option('only-show-errors', { type: 'boolean', describe: 'Print only errors' })
       .option('delta', { type: 'boolean', default: true, describe: 'Store delta candidates as deltas (--no-delta stores files as they are)' })
       .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1, default 0.5)' }))
+      .option('delta-format', DELTA_FORMAT_OPTION)
       .option('content-type', { type: 'string', describe: 'Content type to store with uploaded objects' })
       .option('metadata', { type: 'string', describe: 'User metadata: k=v,k2=v2 or a JSON object' }),
   ) as unknown as Argv<CpArgs>;
@@ -78,7 +80,7 @@ async function runCp(ctx: CliContext, rawArgs: CpArgs): Promise<void> {
   const metadata = args.metadata !== undefined ? parseMetadataOption(args.metadata) : undefined;
   const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
-  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio });
+  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio, deltaFormat: args.deltaFormat });
   try {
     const transfers = await planTransfers({
       source: args.source,

@@ -20,10 +20,11 @@ import { mbCommand } from './mb';
 import { rbCommand } from './rb';
 import { putBucketAclCommand } from './put-bucket-acl';
 import { getBucketAclCommand } from './get-bucket-acl';
+import { configCommand } from './config';
 
 export type CommandFactory = (ctx: CliContext) => CommandModule<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const commands: CommandFactory[] = [cpCommand, lsCommand, rmCommand, verifyCommand, deltaCommand,
   syncCommand, statsCommand, migrateCommand, presignCommand, purgeCommand, mbCommand, rbCommand,
-  putBucketAclCommand, getBucketAclCommand,
+  putBucketAclCommand, getBucketAclCommand, configCommand,
 ];

@@ -11,7 +11,7 @@ import { migrate, type MigrateItem } from '../../core/migrate';
 import { CliContext, EXIT_FAILURE, usageError } from '../context';
 import { filterFromArgs } from '../filters';
 import { humanSize, savedPercent } from '../format';
-import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
+import { DELTA_FORMAT_OPTION, GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import { formatS3Url, isS3Url, parseS3Url } from '../s3-url';
 import { CONCURRENCY, MAX_RATIO, numberOption } from '../number-option';
 
@@ -25,6 +25,7 @@ interface MigrateArgs extends GlobalArgs {
   exclude?: string[];
   concurrency: number;
   maxRatio?: number;
+  deltaFormat?: 'auto' | 'vcdiff';
 }
 
 export function migrateCommand(ctx: CliContext): CommandModule<object, MigrateArgs> {
@@ -46,7 +47,8 @@ export function migrateCommand(ctx: CliContext): CommandModule<object, MigrateAr
           .option('include', { type: 'string', array: true, describe: 'Migrate paths matching this glob (later filters win)' })
           .option('exclude', { type: 'string', array: true, describe: 'Skip paths matching this glob (later filters win)' })
           .option('concurrency', numberOption('concurrency', CONCURRENCY, { default: 4, describe: 'Objects in flight (1..1024)' }))
-          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' })),
+          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' }))
+          .option('delta-format', DELTA_FORMAT_OPTION),
       ) as unknown as Argv<MigrateArgs>,
     handler: (args: MigrateArgs) => runMigrate(ctx, args),
   };
@@ -72,7 +74,7 @@ async function runMigrate(ctx: CliContext, args: MigrateArgs): Promise<void> {
     }
   }
 
-  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio });
+  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio, deltaFormat: args.deltaFormat });
   const quiet = Boolean(args.quiet);
   try {
     const summary = await migrate(runtime.service, runtime.service, {

@@ -5,14 +5,14 @@
  * source, delta-aware: deletions run after the uploads, one at a time per deltaspace, through
  * the service, which drops a reference.bin exactly when the last delta needing it is gone.
  */
-import { mkdir, mkdtemp, rm, unlink, utimes } from 'node:fs/promises';
+import { mkdir, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 
 import { DeltaGliderError } from '../../errors';
-import { deltaspaceOf } from '../../core/keys';
-import { FirstOfGroupGate, forEachLimit } from '../../core/pool';
+import { forEachLimit } from '../../core/pool';
+import { scratchDir } from '../../core/temp-files';
 import { groupByDeltaspace, planSync, type SyncDirection } from '../../core/sync-plan';
 import type { DeltaServiceApi } from '../../core/types';
 import { CliContext, EXIT_FAILURE, usageError } from '../context';
@@ -20,7 +20,7 @@ import { userMetadata } from '../metadata-option';
 import { filterFromArgs } from '../filters';
 import { assertSafeRelative } from '../local-files';
 import { createProgress, type Progress } from '../progress';
-import { GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
+import { DELTA_FORMAT_OPTION, GlobalArgs, openRuntime, withGlobalOptions } from '../runtime';
 import {
   describeEntry, listSide, localPathOf, parseSyncSide,
   type AnySyncEntry, type LocalSyncEntry, type S3SyncEntry, type SyncSide,
@@ -42,6 +42,7 @@ interface SyncArgs extends GlobalArgs {
   concurrency?: number;
   onlyShowErrors?: boolean;
   maxRatio?: number;
+  deltaFormat?: 'auto' | 'vcdiff';
 }
 
 export function syncCommand(ctx: CliContext): CommandModule<object, SyncArgs> {
@@ -61,7 +62,8 @@ export function syncCommand(ctx: CliContext): CommandModule<object, SyncArgs> {
           .option('dryrun', { type: 'boolean', describe: 'Show what would be done, change nothing' })
           .option('only-show-errors', { type: 'boolean', describe: 'Print only errors' })
           .option('concurrency', numberOption('concurrency', CONCURRENCY, { default: DEFAULT_SYNC_CONCURRENCY, describe: 'Transfers in flight (1..1024)' }))
-          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' })),
+          .option('max-ratio', numberOption('max-ratio', MAX_RATIO, { describe: 'Keep a delta only if delta size <= ratio * file size (0..1)' }))
+          .option('delta-format', DELTA_FORMAT_OPTION),
       ) as unknown as Argv<SyncArgs>,
     handler: (args: SyncArgs) => runSync(ctx, args),
   };
@@ -79,7 +81,7 @@ async function runSync(ctx: CliContext, args: SyncArgs): Promise<void> {
   const concurrency = args.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
   const filter = filterFromArgs(ctx.argv, args.include, args.exclude);
 
-  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio });
+  const runtime = openRuntime(args, ctx.io, { maxRatio: args.maxRatio, deltaFormat: args.deltaFormat });
   const quiet = Boolean(args.quiet || args.onlyShowErrors);
   const progress = createProgress(ctx.io, { quiet, noProgress: args.progress === false || args.dryrun, json: args.json });
   try {
@@ -138,7 +140,6 @@ function directionOf(source: SyncSide, destination: SyncSide): SyncDirection {
 /** Runs the planned operations; every failure becomes a result, so the others go on. */
 class SyncExecutor {
   /** The first upload into a deltaspace becomes its reference; the others wait for it. */
-  private readonly gate = new FirstOfGroupGate();
 
   constructor(
     private readonly service: DeltaServiceApi,
@@ -210,7 +211,7 @@ class SyncExecutor {
   private async upload(entry: LocalSyncEntry, onProgress: (b: number, t?: number) => void): Promise<Partial<TransferResult>> {
     const dest = this.s3Destination();
     const key = dest.prefix + entry.key;
-    const put = await this.gate.run(deltaspaceOf(key), () => this.service.put(entry.path, dest.bucket, key, { onProgress }));
+    const put = await this.service.put(entry.path, dest.bucket, key, { onProgress });
     return putOutcome(put);
   }
 
@@ -230,20 +231,18 @@ class SyncExecutor {
   private async copy(entry: S3SyncEntry, onProgress: (b: number, t?: number) => void): Promise<Partial<TransferResult>> {
     const dest = this.s3Destination();
     const key = dest.prefix + entry.key;
-    const dir = await mkdtemp(join(tmpdir(), 'dg-sync-'));
+    const scratch = await scratchDir(join(tmpdir(), 'deltaglider'));
     try {
-      const file = join(dir, 'object');
+      const file = join(scratch.path, 'object');
       await this.service.get(entry.object.bucket, entry.object.key, file, { onProgress: (b) => onProgress(b / 2, entry.size) });
-      const put = await this.gate.run(deltaspaceOf(key), () =>
-        this.service.put(file, dest.bucket, key, {
-          contentType: entry.object.contentType,
-          metadata: userMetadata(entry.object.metadata),
-          onProgress: (b) => onProgress(entry.size / 2 + b / 2, entry.size),
-        }),
-      );
+      const put = await this.service.put(file, dest.bucket, key, {
+        contentType: entry.object.contentType,
+        metadata: userMetadata(entry.object.metadata),
+        onProgress: (b) => onProgress(entry.size / 2 + b / 2, entry.size),
+      });
       return putOutcome(put);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await scratch.dispose();
     }
   }
 
