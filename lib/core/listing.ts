@@ -76,5 +76,6 @@ async function describe(ctx: ServiceContext, bucket: string, summary: ObjectSumm
     contentType: head.contentType,
     metadata: head.metadata,
     referenceKey: readField(head.metadata, FIELD.refKey) ?? referenceKeyOf(deltaspaceOf(summary.key)),
+    deltaFormat: readField(head.metadata, FIELD.deltaFormat)?.toLowerCase() ?? 'vcdiff',
   };
 }

@@ -70,7 +70,10 @@ export function toLogicalObject(bucket: string, located: Located): LogicalObject
     if (meta.fileSize === undefined) {
       throw new DeltaGliderError('ERR_DG_BAD_METADATA', `${where}: metadata dg-file-size is missing`);
     }
-    return { ...base, size: meta.fileSize, sha256: meta.fileSha256, referenceKey: meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey)) };
+    return {
+      ...base, size: meta.fileSize, sha256: meta.fileSha256, deltaFormat: meta.deltaFormat,
+      referenceKey: meta.refKey ?? referenceKeyOf(deltaspaceOf(located.storedKey)),
+    };
   }
   const meta = parseDirectMetadata(head.metadata, where);
   return { ...base, size: head.size, sha256: meta.fileSha256 };

@@ -50,6 +50,11 @@ export interface BucketStats {
   listingCapped: boolean;
   /** HEAD requests this computation made. */
   headRequests: number;
+  /**
+   * Detailed mode: deltas per kind of body, from their dg-delta-format (`vcdiff`: what the
+   * Python DeltaGlider and xdelta3 read; `dgd`: DeltaGlider's own archive/binary deltas).
+   */
+  deltaFormats?: Record<string, number>;
   /** ISO-8601 UTC time of the computation. */
   computedAt: string;
 }
@@ -123,6 +128,7 @@ export async function computeBucketStats(storage: StoragePort, bucket: string, o
   let originalDeltaSize = 0;
   let estimated = false;
   let headRequests = 0;
+  let deltaFormats: Record<string, number> | undefined;
   if (mode === 'quick') {
     for (const ds of tally.deltaspaces.values()) {
       if (ds.deltaCount === 0) continue;
@@ -144,6 +150,7 @@ export async function computeBucketStats(storage: StoragePort, bucket: string, o
     originalDeltaSize = exact.total;
     headRequests = exact.heads;
     estimated = exact.estimated;
+    deltaFormats = exact.formats;
   }
 
   const deltaCount = sum(tally.deltaspaces, (ds) => ds.deltaCount);
@@ -165,6 +172,7 @@ export async function computeBucketStats(storage: StoragePort, bucket: string, o
     estimated,
     listingCapped: tally.capped,
     headRequests,
+    ...(deltaFormats ? { deltaFormats } : {}),
     computedAt: clock.now().toISOString(),
   };
 
@@ -225,10 +233,16 @@ function deltaspace(tally: ListingTally, name: string): DeltaspaceTally {
 }
 
 async function originalSizeOf(storage: StoragePort, bucket: string, key: string): Promise<number | undefined> {
+  return (await describeDelta(storage, bucket, key)).size;
+}
+
+/** A delta's original size (when its metadata has a valid one) and its kind of body. */
+async function describeDelta(storage: StoragePort, bucket: string, key: string): Promise<{ size?: number; format: string }> {
   const head = await storage.head(bucket, key);
   const raw = head ? readField(head.metadata, FIELD.fileSize) : undefined;
   const size = raw === undefined ? NaN : Number(raw);
-  return Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+  const format = (head ? readField(head.metadata, FIELD.deltaFormat)?.toLowerCase() : undefined) ?? 'vcdiff';
+  return { size: Number.isSafeInteger(size) && size >= 0 ? size : undefined, format };
 }
 
 /** Detailed mode: a second pass over the listing, HEADing every delta with a bounded pool. */
@@ -238,10 +252,11 @@ async function sumDeltaOriginalSizes(
   tally: ListingTally,
   concurrency: number,
   maxObjects: number | undefined,
-): Promise<{ total: number; heads: number; estimated: boolean }> {
+): Promise<{ total: number; heads: number; estimated: boolean; formats: Record<string, number> }> {
   let total = 0;
   let heads = 0;
   let estimated = false;
+  const formats: Record<string, number> = {};
   let seen = 0;
   async function* deltas(): AsyncGenerator<ObjectSummary> {
     for await (const object of listStored(storage, bucket)) {
@@ -251,7 +266,8 @@ async function sumDeltaOriginalSizes(
   }
   await forEachLimit(deltas(), Math.max(concurrency, 8), async (object) => {
     heads++;
-    const size = await originalSizeOf(storage, bucket, object.key);
+    const { size, format } = await describeDelta(storage, bucket, object.key);
+    formats[format] = (formats[format] ?? 0) + 1;
     if (size !== undefined) {
       total += size;
       return;
@@ -260,7 +276,7 @@ async function sumDeltaOriginalSizes(
     estimated = true;
     total += tally.deltaspaces.get(deltaspaceOf(object.key))?.referenceSize ?? object.size;
   });
-  return { total, heads, estimated };
+  return { total, heads, estimated, formats };
 }
 
 function sum<K, V>(map: Map<K, V>, f: (v: V) => number): number {
@@ -289,6 +305,8 @@ interface StatsCacheDocument {
     reference_objects: number;
     estimated: boolean;
     head_requests: number;
+    /** Ours (the Python tool ignores it): deltas per dg-delta-format, detailed mode only. */
+    delta_formats?: Record<string, number>;
   };
 }
 
@@ -310,6 +328,7 @@ async function writeCache(storage: StoragePort, bucket: string, stats: BucketSta
       reference_objects: stats.referenceCount,
       estimated: stats.estimated,
       head_requests: stats.headRequests,
+      ...(stats.deltaFormats ? { delta_formats: stats.deltaFormats } : {}),
     },
   };
   try {
@@ -357,8 +376,13 @@ async function readCache(storage: StoragePort, bucket: string, mode: StatsMode, 
     estimated: s.estimated ?? mode !== 'detailed',
     listingCapped: false,
     headRequests: 0,
+    ...(isFormatCounts(s.delta_formats) ? { deltaFormats: s.delta_formats } : {}),
     computedAt: doc.computed_at,
   };
+}
+
+function isFormatCounts(value: unknown): value is Record<string, number> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
 }
 
 /** A cache written by anyone (us, the Python tool, a user) is untrusted input: check its shape. */

@@ -29,6 +29,8 @@ export interface LogicalObject {
   metadata?: Record<string, string>;
   /** For deltas: the reference key this delta needs. */
   referenceKey?: string;
+  /** For deltas whose metadata was read: the kind of delta body (dg-delta-format; none recorded: vcdiff). */
+  deltaFormat?: string;
   /**
    * Listings only: false when `size` is merely the stored size, because metadata was not
    * fetched (`fetchMetadata: false`) or could not be read.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as codec from '../../lib/codec';
 import type { CoreCodec } from '../../lib/core';
 import { BucketConfigStore } from '../../lib/core/bucket-config';
+import { computeBucketStats } from '../../lib/core/stats';
 import { BUCKET, makeFixture, seededBytes, sha256, similarTo, type Fixture } from '../helpers/core-fixture';
 
 /** The real codec, recording the `format` each encode was asked for. */
@@ -70,6 +71,19 @@ describe('delta format policy', () => {
     await expect(f.another().put(f.file('v2.zip', v2), BUCKET, 'ds/v2.zip')).rejects.toMatchObject({ code: 'ERR_DG_BAD_METADATA' });
     f.storage.setObject(BUCKET, '.deltaglider/config.json', Buffer.from('{"version": 2, "delta-format": "vcdiff"}'));
     await expect(f.another().put(f.file('v2.zip', v2), BUCKET, 'ds/v2.zip')).rejects.toMatchObject({ code: 'ERR_DG_UNSUPPORTED' });
+  });
+
+  test('listings, heads and detailed stats tell the formats apart', async () => {
+    f = makeFixture();
+    await f.service.put(f.file('v1.zip', v1), BUCKET, 'ds/v1.zip');
+    await f.service.put(f.file('v2.zip', v2), BUCKET, 'ds/v2.zip');
+    await f.service.put(f.file('v3.zip', similarTo(v1, 73)), BUCKET, 'ds/v3.zip');
+    f.storage.object(BUCKET, 'ds/v3.zip.delta')!.metadata['dg-delta-format'] = 'dgd'; // as an archive delta records it
+    const listed = (await f.service.list(BUCKET, { prefix: 'ds/' })).objects.map((o) => [o.key, o.deltaFormat]);
+    expect(listed).toEqual([['ds/v1.zip', 'vcdiff'], ['ds/v2.zip', 'vcdiff'], ['ds/v3.zip', 'dgd']]);
+    expect((await f.service.head(BUCKET, 'ds/v3.zip'))?.deltaFormat).toBe('dgd');
+    const { stats } = await computeBucketStats(f.storage, BUCKET, { mode: 'detailed', useCache: false });
+    expect(stats.deltaFormats).toEqual({ vcdiff: 2, dgd: 1 });
   });
 
   test('a delta whose recorded format this version does not know is refused, not served', async () => {

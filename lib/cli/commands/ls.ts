@@ -61,6 +61,8 @@ interface ListingEntry {
   size: number;
   storedSize: number;
   kind: LogicalObject['kind'];
+  /** Deltas: `vcdiff` (readable by the Python DeltaGlider and xdelta3) or `dgd` (DeltaGlider's own). */
+  deltaFormat?: string;
   lastModified?: string;
 }
 
@@ -85,6 +87,7 @@ async function listObjects(ctx: CliContext, runtime: Runtime, args: LsArgs, path
       size: object.size,
       storedSize: object.storedSize,
       kind: object.kind,
+      ...(object.deltaFormat ? { deltaFormat: object.deltaFormat } : {}),
       ...(object.lastModified ? { lastModified: object.lastModified.toISOString() } : {}),
     };
     if (args.json) objects.push(entry);

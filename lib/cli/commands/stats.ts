@@ -72,6 +72,10 @@ export function statsLines(s: BucketStats, fromCache: boolean): string[] {
     `Space saved:     ${s.estimated ? '~' : ''}${size(s.spaceSaved)} (${s.savingsPercent.toFixed(1)}%)`,
     `Ratio:           ${s.ratio.toFixed(3)} (stored / original)`,
   ];
+  if (s.deltaFormats && Object.keys(s.deltaFormats).length > 0) {
+    const kinds = Object.entries(s.deltaFormats).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    lines.push(`Delta formats:   ${kinds} (vcdiff: readable by the Python DeltaGlider and xdelta3; dgd: DeltaGlider's own)`);
+  }
   if (s.estimated) {
     lines.push(`Note: original sizes of deltas are estimated in ${s.mode} mode; --mode detailed gives exact numbers.`);
   }
