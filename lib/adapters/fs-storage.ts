@@ -50,7 +50,6 @@ const PLACE_ATTEMPTS = 5;
 
 export class FsStorage implements StoragePort {
   readonly description: string;
-  readonly supportsConditionalPut = true;
   readonly root: string;
 
   constructor(root: string) {

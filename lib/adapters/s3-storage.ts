@@ -71,11 +71,6 @@ export interface S3StorageOptions extends S3ConnectionOptions {
   partSize?: number;
   /** Parts uploaded concurrently. Default 4. */
   queueSize?: number;
-  /**
-   * Whether the store enforces If-None-Match: * on PUT. True for AWS S3 (since 2024) and
-   * recent MinIO/R2; false for stores that silently ignore it (s3rver, older Ceph).
-   */
-  supportsConditionalPut?: boolean;
   /** Sources larger than this are copied part by part (UploadPartCopy). Default 5 GiB, S3's CopyObject limit. */
   multipartCopyThreshold?: number;
   /** Part size of such copies. Default 512 MiB. */
@@ -88,7 +83,6 @@ export interface S3StorageOptions extends S3ConnectionOptions {
 
 export class S3Storage implements StoragePort {
   readonly description: string;
-  readonly supportsConditionalPut: boolean;
   readonly client: S3Client;
   private readonly ownsClient: boolean;
   private readonly multipartThreshold: number;
@@ -106,7 +100,6 @@ export class S3Storage implements StoragePort {
     this.client = options.client ?? new S3Client(buildS3ClientConfig(options, env));
     this.ownsClient = options.client === undefined;
     this.description = endpoint ? `s3 (${endpoint})` : `s3 (aws ${this.region})`;
-    this.supportsConditionalPut = options.supportsConditionalPut ?? true;
     this.multipartThreshold = positive(options.multipartThreshold, 16 * MiB, 'multipartThreshold');
     this.partSize = Math.max(MIN_PART_SIZE, positive(options.partSize, DEFAULT_PART_SIZE, 'partSize'));
     this.queueSize = positive(options.queueSize, 4, 'queueSize');

@@ -279,12 +279,12 @@ async function deltaFormatFor(ctx: ServiceContext, job: UploadJob, current: Curr
 async function createReference(ctx: ServiceContext, job: UploadJob, deltaPath: string): Promise<Encoded> {
   const started = Date.now();
   const { sha256, size } = await hashUnchanged(ctx, job);
+  const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
+  ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
   const reference = await ctx.references.create({
     bucket: job.bucket, deltaspace: deltaspaceOf(job.key), localPath: job.localPath, sourceName: job.name, sha256, size,
     tool: ctx.tool, createdAt: ctx.clock.now(),
   });
-  const deltaSize = await ctx.codec.writeIdentityDelta(size, deltaPath);
-  ctx.metrics.timing(METRIC.encodeTime, Date.now() - started);
   await ctx.cache.put(sha256, { file: job.localPath }).then((cached) => cached.release(), () => undefined);
   return { storedAs: 'reference', reference, result: { sha256, size, deltaSize }, deltaFormat: 'vcdiff' };
 }

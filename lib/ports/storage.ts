@@ -93,8 +93,6 @@ export interface BucketInfo {
 export interface StoragePort {
   /** Human-readable description, e.g. `s3 (https://host)` or `file:///path`. */
   readonly description: string;
-  /** True when put({ ifNoneMatch: true }) is enforced by the store. */
-  readonly supportsConditionalPut: boolean;
 
   head(bucket: string, key: string): Promise<ObjectHead | null>;
   list(bucket: string, options?: ListOptions): Promise<ListPage>;

@@ -38,7 +38,7 @@ export interface MemoryStorageOptions {
 
 export class MemoryStorage implements StoragePort {
   readonly description = 'memory';
-  readonly supportsConditionalPut: boolean;
+  private readonly enforceIfNoneMatch: boolean;
   readonly buckets = new Map<string, Map<string, StoredObject>>();
   /** Every operation, in order, as `op key` (for asserting what was done). */
   readonly calls: string[] = [];
@@ -54,7 +54,7 @@ export class MemoryStorage implements StoragePort {
   private clock = 0;
 
   constructor(options: MemoryStorageOptions = {}) {
-    this.supportsConditionalPut = options.enforceIfNoneMatch ?? true;
+    this.enforceIfNoneMatch = options.enforceIfNoneMatch ?? true;
     this.chunkSize = options.chunkSize ?? 4096;
     for (const b of options.buckets ?? ['bucket']) this.buckets.set(b, new Map());
   }
@@ -153,7 +153,7 @@ export class MemoryStorage implements StoragePort {
       }
       // The condition is evaluated at commit, after the body has arrived, as S3 does.
       const objects = this.bucket(bucket);
-      if (options.ifNoneMatch && this.supportsConditionalPut && objects.has(key)) {
+      if (options.ifNoneMatch && this.enforceIfNoneMatch && objects.has(key)) {
         throw new DeltaGliderError('ERR_DG_PRECONDITION_FAILED', `s3://${bucket}/${key}: already exists`);
       }
       const obj = this.stored(bytes, { ...(options.metadata ?? {}) }, options.contentType);
