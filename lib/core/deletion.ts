@@ -6,7 +6,7 @@
  * keeps it when an upload running meanwhile wrote a delta that needs it.
  */
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
-import { listAll, type ObjectSummary } from '../ports/storage';
+import { deleteIfPresent, listAll, type ObjectSummary } from '../ports/storage';
 import { mapLimit } from './concurrency';
 import type { ServiceContext } from './context';
 import { deltaspaceOf, deltaspaceOfReference, deltaspacePrefix, hasDeltaSuffix, isReferenceKey, parseReferenceKey, s3Url } from './keys';
@@ -27,7 +27,7 @@ export async function deleteLogical(ctx: ServiceContext, bucket: string, key: st
   }
   const located = await locate(ctx.storage, bucket, key);
   if (!located) return { deletedKeys: [] }; // like S3: deleting what is not there succeeds
-  await deleteQuietly(ctx, bucket, located.storedKey);
+  await deleteIfPresent(ctx.storage, bucket, located.storedKey);
   const deletedKeys = [located.storedKey];
   if (located.kind === 'delta') {
     const deltaspace = deltaspaceOf(located.storedKey);
@@ -146,7 +146,7 @@ async function dropUnnamed(
         ctx.logger.warn('restoring a reference an interrupted delete left parked', { key: s3Url(bucket, restoreTo) });
         if (!dryRun) await ctx.storage.copy(bucket, ref.key, bucket, restoreTo);
       }
-      if (!dryRun) await deleteQuietly(ctx, bucket, ref.key);
+      if (!dryRun) await deleteIfPresent(ctx.storage, bucket, ref.key);
       dropped.push(ref.key);
       continue;
     }
@@ -190,7 +190,7 @@ async function referenceInfo(ctx: ServiceContext, bucket: string, ref: ObjectSum
     return { key: ref.key, sha256: readSha256(head.metadata, FIELD.fileSha256, s3Url(bucket, ref.key), true), size: head.size };
   } catch (err) {
     if (!isDeltaGliderError(err, 'ERR_DG_BAD_METADATA')) throw err;
-    await deleteQuietly(ctx, bucket, ref.key);
+    await deleteIfPresent(ctx.storage, bucket, ref.key);
     return null;
   }
 }
@@ -226,10 +226,3 @@ async function deleteAll(ctx: ServiceContext, bucket: string, keys: string[]): P
   }
 }
 
-async function deleteQuietly(ctx: ServiceContext, bucket: string, key: string): Promise<void> {
-  try {
-    await ctx.storage.delete(bucket, key);
-  } catch (err) {
-    if (!isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) throw err;
-  }
-}

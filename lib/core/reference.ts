@@ -14,7 +14,7 @@ import { DeltaGliderError, isDeltaGliderError } from '../errors';
 import type { Logger } from '../ports/logger';
 import type { Metrics } from '../ports/metrics';
 import type { CachedReference, ReferenceCache } from '../ports/reference-cache';
-import { listAll, type ObjectSummary, type StoragePort } from '../ports/storage';
+import { deleteIfPresent, listAll, type ObjectSummary, type StoragePort } from '../ports/storage';
 import { METRIC } from './context';
 import { HashingStream } from './hashing';
 import {
@@ -162,21 +162,21 @@ export class ReferenceStore {
       if (isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) return false; // someone else retired it
       throw err;
     }
-    await this.deleteQuietly(bucket, reference.key);
+    await deleteIfPresent(this.storage, bucket, reference.key);
     if (await stillNeeded()) {
       this.logger.info('a delta appeared while deleting its reference; keeping the reference', { key: s3Url(bucket, reference.key) });
       await this.storage.copy(bucket, parked, bucket, reference.key);
-      await this.deleteQuietly(bucket, parked);
+      await deleteIfPresent(this.storage, bucket, parked);
       return false;
     }
-    await this.deleteQuietly(bucket, parked);
+    await deleteIfPresent(this.storage, bucket, parked);
     return true;
   }
 
   /** Delete a parked copy left by an interrupted retire (same care: only when nothing needs it). */
   async dropParked(bucket: string, key: string, stillNeeded: () => Promise<boolean>): Promise<boolean> {
     if (await stillNeeded()) return false;
-    await this.deleteQuietly(bucket, key);
+    await deleteIfPresent(this.storage, bucket, key);
     return true;
   }
 
@@ -232,13 +232,6 @@ export class ReferenceStore {
     }
   }
 
-  private async deleteQuietly(bucket: string, key: string): Promise<void> {
-    try {
-      await this.storage.delete(bucket, key);
-    } catch (err) {
-      if (!isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) throw err;
-    }
-  }
 }
 
 /** Newer last; ties broken by key so every process makes the same choice. */
@@ -249,8 +242,11 @@ function compareAge(a: ObjectSummary, b: ObjectSummary): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-/** Failures a second GET may not repeat: a body cut short, a reset, bytes damaged on the way. */
-export function isTransferProblem(err: unknown): boolean {
+/**
+ * Failures a second GET may not repeat: a body cut short, a reset, bytes damaged on the way.
+ * (ERR_DG_IO counts here: the cache reports a body that failed mid-copy that way.)
+ */
+function isTransferProblem(err: unknown): boolean {
   if (isDeltaGliderError(err)) return err.code === 'ERR_DG_SHA256_MISMATCH' || err.code === 'ERR_DG_STORAGE' || err.code === 'ERR_DG_IO';
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ETIMEDOUT';

@@ -8,8 +8,7 @@
  * cross (each writer looks, then deletes, and S3 has no portable conditional delete), so a
  * writer also checks that a form remains, and writes its own again when none does.
  */
-import { isDeltaGliderError } from '../errors';
-import type { ObjectHead } from '../ports/storage';
+import { deleteIfPresent, type ObjectHead } from '../ports/storage';
 import type { ServiceContext } from './context';
 import { deltaKeyOf } from './keys';
 import { classifyStored } from './lookup';
@@ -44,7 +43,7 @@ export async function settleForms(ctx: ServiceContext, bucket: string, key: stri
   const unchanged = before !== null && (other.etag ?? '') === before;
   const otherIsOlder = unchanged || compareAge(ageOf(other), { time: ours.createdAt.getTime(), etag: ours.etag ?? '' }) < 0;
   ctx.logger.debug('both forms of a key are stored; removing the older', { key, older: otherIsOlder ? otherKey : ourKey });
-  await deleteIfPresent(ctx, bucket, otherIsOlder ? otherKey : ourKey);
+  await deleteIfPresent(ctx.storage, bucket, otherIsOlder ? otherKey : ourKey);
   const [mine, theirs] = await Promise.all([headAs(ctx, bucket, ourKey, ours.kind), headAs(ctx, bucket, otherKey, otherKind)]);
   return mine !== null || theirs !== null;
 }
@@ -78,10 +77,3 @@ function compareAge(a: Age, b: Age): number {
   return a.etag < b.etag ? -1 : a.etag > b.etag ? 1 : 0;
 }
 
-async function deleteIfPresent(ctx: ServiceContext, bucket: string, key: string): Promise<void> {
-  try {
-    await ctx.storage.delete(bucket, key);
-  } catch (err) {
-    if (!isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) throw err;
-  }
-}

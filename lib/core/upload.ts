@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { CodecResult, EncodeOptions } from '../codec/types';
 import { DeltaGliderError, isDeltaGliderError } from '../errors';
-import type { Metadata } from '../ports/storage';
+import { deleteIfPresent, type Metadata } from '../ports/storage';
 import { METRIC, type ServiceContext } from './context';
 import { assertWritableKey, baseName, deltaKeyOf, deltaspaceOf, hasDeltaSuffix, immutableReferenceKey, s3Url } from './keys';
 import { classifyStored } from './lookup';
@@ -181,7 +181,7 @@ async function putCandidate(ctx: ServiceContext, job: UploadJob, deltaPath: stri
     ctx.logger.warn('reference deleted while uploading a delta; encoding again', { key: s3Url(bucket, storedKey), reference: reference.key, attempt });
   }
   // Never leave our delta pointing at a reference that is gone (unless another writer replaced it).
-  if (written !== undefined && (await ctx.storage.head(bucket, storedKey))?.etag === written) await deleteIfPresent(ctx, bucket, storedKey);
+  if (written !== undefined && (await ctx.storage.head(bucket, storedKey))?.etag === written) await deleteIfPresent(ctx.storage, bucket, storedKey);
   throw new DeltaGliderError(
     'ERR_DG_STORAGE',
     `${s3Url(bucket, key)}: the deltaspace's reference kept being deleted during the upload (${ctx.maxRaceRetries} attempts)`,
@@ -294,14 +294,6 @@ function formsKeptVanishing(bucket: string, key: string, attempts: number): Delt
     'ERR_DG_STORAGE',
     `${s3Url(bucket, key)}: concurrent writers of this key kept deleting each other's upload (${attempts} attempts)`,
   );
-}
-
-async function deleteIfPresent(ctx: ServiceContext, bucket: string, key: string): Promise<void> {
-  try {
-    await ctx.storage.delete(bucket, key);
-  } catch (err) {
-    if (!isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) throw err;
-  }
 }
 
 /** Progress of the PUT: bytes sent of the stored body. */

@@ -10,6 +10,8 @@
  */
 import type { Readable } from 'node:stream';
 
+import { isDeltaGliderError } from '../errors';
+
 export type Metadata = Record<string, string>;
 
 export interface ObjectHead {
@@ -109,6 +111,15 @@ export interface StoragePort {
 
   /** A presigned GET URL (ERR_DG_NOT_IMPLEMENTED where the store has none, e.g. FsStorage). */
   presignGet(bucket: string, key: string, expiresInSeconds: number, options?: { fileName?: string }): Promise<string>;
+}
+
+/** Delete a key; one that is already gone is not an error (a racing deleter got there first). */
+export async function deleteIfPresent(storage: StoragePort, bucket: string, key: string): Promise<void> {
+  try {
+    await storage.delete(bucket, key);
+  } catch (err) {
+    if (!isDeltaGliderError(err, 'ERR_DG_NOT_FOUND')) throw err;
+  }
 }
 
 /** Iterate every object under a prefix, page by page (bounded memory). */
