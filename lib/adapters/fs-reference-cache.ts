@@ -17,7 +17,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, constants as fsConstants, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import {
+  copyFile, constants as fsConstants, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +37,7 @@ export interface FsReferenceCacheOptions {
 }
 
 const TMP = 'tmp';
+const ALIAS_SUFFIX = '.alias';
 /** Temp files older than this were left by a crashed process. */
 const STALE_TMP_MS = 24 * 3600 * 1000;
 
@@ -96,8 +99,24 @@ export class FsReferenceCache implements ReferenceCache {
   async clear(): Promise<void> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (isEntryName(name)) await unlink(join(this.dir, name)).catch(() => {});
+      if (isEntryName(name) || name.endsWith(ALIAS_SUFFIX)) await unlink(join(this.dir, name)).catch(() => {});
     }
+  }
+
+  async setAlias(name: string, sha256: string): Promise<void> {
+    checkSha(sha256);
+    await this.ensureDirs();
+    const staging = join(this.dir, TMP, `${randomBytes(8).toString('hex')}.alias`);
+    await writeFile(staging, sha256, { mode: 0o600, flag: 'wx' });
+    await rename(staging, this.aliasPath(name));
+  }
+
+  async getAlias(name: string): Promise<string | null> {
+    const path = this.aliasPath(name);
+    await this.ensureDirs();
+    if (!(await this.isOwnRegularFile(path))) return null;
+    const sha = (await readFile(path, 'utf8').catch(() => '')).trim();
+    return isSha256Hex(sha) ? sha : null;
   }
 
   // ---- internals ----
@@ -209,6 +228,13 @@ export class FsReferenceCache implements ReferenceCache {
   private async ensureDirs(): Promise<void> {
     await mkdir(join(this.dir, TMP), { recursive: true, mode: 0o700 });
     for (const dir of [this.dir, join(this.dir, TMP)]) await assertPrivateDir(dir);
+  }
+
+  private aliasPath(name: string): string {
+    if (!/^[0-9a-zA-Z._-]{1,200}$/.test(name) || name.startsWith('.')) {
+      throw new DeltaGliderError('ERR_DG_INVALID_ARGUMENT', `not a cache alias name: ${JSON.stringify(name)}`);
+    }
+    return join(this.dir, name + ALIAS_SUFFIX);
   }
 
   private entryPath(sha256: string): string {

@@ -47,6 +47,14 @@ export class MemoryReferenceCache implements ReferenceCache {
     return this.inner.put(sha256, body);
   }
 
+  setAlias(name: string, sha256: string): Promise<void> {
+    return this.inner.setAlias(name, sha256);
+  }
+
+  getAlias(name: string): Promise<string | null> {
+    return this.inner.getAlias(name);
+  }
+
   /** Removes the entries and the directory (it is recreated on the next put). */
   async clear(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });

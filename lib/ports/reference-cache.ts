@@ -18,6 +18,14 @@ export interface ReferenceCache {
   put(sha256: string, body: Readable | { file: string }): Promise<CachedReference>;
   /** Remove everything. */
   clear(): Promise<void>;
+  /**
+   * Names for entries: `name` (e.g. `<reference sha256>.archive-1`, a reference's transformed
+   * form) resolves to the SHA-256 of an entry stored with put(). The entry is verified by
+   * get() as any other; a name pointing at a missing or other entry is only a miss.
+   */
+  setAlias(name: string, sha256: string): Promise<void>;
+  /** The SHA-256 `name` was given, or null. */
+  getAlias(name: string): Promise<string | null>;
 }
 
 export interface CachedReference {

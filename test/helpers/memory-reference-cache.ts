@@ -53,7 +53,18 @@ export class MemoryReferenceCache implements ReferenceCache {
     return entry(path, sha256, bytes.length);
   }
 
+  private readonly aliases = new Map<string, string>();
+
+  async setAlias(name: string, sha256: string): Promise<void> {
+    this.aliases.set(name, sha256);
+  }
+
+  async getAlias(name: string): Promise<string | null> {
+    return this.aliases.get(name) ?? null;
+  }
+
   async clear(): Promise<void> {
+    this.aliases.clear();
     for (const name of await readdir(this.dir)) await rm(join(this.dir, name), { force: true });
   }
 

@@ -54,6 +54,26 @@ describe('FsReferenceCache', () => {
     await expect(cache.get('NOT-A-SHA')).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT' });
   });
 
+  it('aliases name an entry: kept across instances, cleared with it, never a planted file', async () => {
+    const cache = new FsReferenceCache({ dir });
+    const bytes = Buffer.from('a transformed reference');
+    (await cache.put(sha(bytes), Readable.from([bytes]))).release();
+    expect(await cache.getAlias('ref.archive-1')).toBeNull();
+    await cache.setAlias('ref.archive-1', sha(bytes));
+    const again = new FsReferenceCache({ dir });
+    expect(await again.getAlias('ref.archive-1')).toBe(sha(bytes));
+    const got = await again.get((await again.getAlias('ref.archive-1'))!);
+    expect(readFileSync(got!.path)).toEqual(bytes);
+    await got!.release();
+    await expect(cache.setAlias('../escape', sha(bytes))).rejects.toMatchObject({ code: 'ERR_DG_INVALID_ARGUMENT' });
+    rmSync(join(dir, 'ref.archive-1.alias'));
+    symlinkSync(join(dir, '..', 'elsewhere'), join(dir, 'ref.archive-1.alias'));
+    expect(await cache.getAlias('ref.archive-1')).toBeNull();
+    await cache.setAlias('ref.archive-1', sha(bytes));
+    await cache.clear();
+    expect(await cache.getAlias('ref.archive-1')).toBeNull();
+  });
+
   it('an entry that is a symlink (even to the right bytes) is dropped as a miss, never read', async () => {
     const cache = new FsReferenceCache({ dir });
     const bytes = Buffer.from('the real reference bytes');

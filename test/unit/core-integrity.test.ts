@@ -86,6 +86,8 @@ describe('integrity under damage and faults', () => {
       },
       put: (sha, body) => inner.put(sha, body),
       clear: () => inner.clear(),
+      setAlias: (name, sha) => inner.setAlias(name, sha),
+      getAlias: (name) => inner.getAlias(name),
     };
     const service = f.another({ referenceCache: lying });
     const out = join(f.dir, 'out', 'v1.zip');
